@@ -1,0 +1,1 @@
+// Broker module: see Package.swift for its concern.

@@ -1,0 +1,1 @@
+// Daemon module: see Package.swift for its concern.

@@ -1,0 +1,1 @@
+// Media module: see Package.swift for its concern.

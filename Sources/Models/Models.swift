@@ -1,0 +1,1 @@
+// Models module: see Package.swift for its concern.

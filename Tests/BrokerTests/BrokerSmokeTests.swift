@@ -1,0 +1,6 @@
+import XCTest
+@testable import Broker
+
+final class BrokerModuleTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Daemon
+
+final class DaemonModuleTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Media
+
+final class MediaModuleTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Pipeline
+
+final class PipelineModuleTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Vision
+
+final class VisionModuleTests: XCTestCase {
+    func testModuleLinks() {}
+}
