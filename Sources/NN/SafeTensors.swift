@@ -142,7 +142,8 @@ public struct SafeTensors: Sendable {
         }
         guard begin <= end else { throw bad("data_offsets begin \(begin) > end \(end)") }
         guard end <= dataLength else {
-            throw bad("data_offsets end \(end) is past the data block (\(dataLength) bytes)")
+            throw SafeTensorsError.truncated(
+                "tensor '\(name)' ends at data byte \(end) but the data block has \(dataLength) bytes")
         }
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.size)
         guard !overflow, byteCount == end - begin else {
