@@ -146,8 +146,9 @@ final class AudioEmotionNetTests: XCTestCase {
     /// Forward latency on one 42 x 128 clip, printed for the record (debug builds are much slower
     /// than release; the assertion only guards against pathological regressions).
     func testForwardLatencyReport() throws {
+        let threads = BLASThreads.current
         BLASThreads.set(1)
-        defer { BLASThreads.set(2) }
+        defer { BLASThreads.set(threads) }
         let x = randomFeatures([1, 42, 128], seed: 9)
         for arch in AudioEmotionNet.Architecture.allCases {
             let net = try AudioEmotionNet(configuration: .init(architecture: arch), seed: 1)
