@@ -14,7 +14,7 @@ Usage (from the package root):
 Inputs:  ../shared/data/ravdess-speech/Actor_01/03-01-05-01-01-01-01.flac (16 kHz mono PCM16)
 Outputs (Tests/AudioTests/Fixtures/):
     ravdess_a01_angry_1p5s.wav   1.5 s of that clip, 16 kHz mono PCM16 (the exact input)
-    librosa_expected.json        settings, shapes, librosa/numpy versions
+    librosa_expected.json        settings, shapes, versions, pitch-shift levels and RMS envelopes
     librosa_zcr.f32              [frames]            little-endian float32
     librosa_rms.f32              [frames]
     librosa_mfcc.f32             [n_mfcc, frames]    row-major
@@ -48,6 +48,10 @@ FMIN = 0.0
 FMAX = SR / 2.0
 TOP_DB = 80.0
 AMIN = 1e-10
+
+# Pitch-shift reference settings (AudioAugmenter's vocoder FFT size).
+VOCODER_N_FFT = 1024
+PITCH_STEPS = (-3, 3)
 
 # The excerpt: 1.5 s starting at 0.8 s (leading near-silence, then speech onset).
 START_S = 0.8
@@ -97,6 +101,20 @@ def main() -> int:
         sr=SR, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX, htk=False, norm="slaney"
     )
 
+    # Pitch-shift reference: librosa.effects.pitch_shift with the phase vocoder size AudioAugmenter
+    # uses (1024). The resamplers differ (soxr vs our windowed sinc), so the test compares levels
+    # and the per-frame RMS envelope, not samples.
+    pitch_shift = {}
+    for n_steps in PITCH_STEPS:
+        shifted = librosa.effects.pitch_shift(samples, sr=SR, n_steps=n_steps, n_fft=VOCODER_N_FFT)
+        envelope = librosa.feature.rms(
+            y=shifted, frame_length=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode="constant"
+        )[0]
+        pitch_shift[str(n_steps)] = {
+            "rms_dbfs": float(10 * np.log10(np.mean(shifted.astype(np.float64) ** 2))),
+            "frame_rms": [round(float(v), 7) for v in envelope],
+        }
+
     frames = zcr.shape[0]
     assert rms.shape == (frames,) and mfcc.shape == (N_MFCC, frames)
 
@@ -129,6 +147,8 @@ def main() -> int:
             "topDB": TOP_DB,
             "amin": AMIN,
         },
+        "pitch_shift_n_fft": VOCODER_N_FFT,
+        "pitch_shift": pitch_shift,
         "files": {
             "zcr": ["librosa_zcr.f32", [frames]],
             "rms": ["librosa_rms.f32", [frames]],

@@ -10,9 +10,15 @@ final class LibrosaParityTests: XCTestCase {
             var sampleRate: Int, nFFT: Int, winLength: Int, hopLength: Int, nMels: Int, nMFCC: Int
             var fMin: Double, fMax: Double, topDB: Double, amin: Double
         }
+        struct PitchShift: Decodable {
+            var rms_dbfs: Double
+            var frame_rms: [Float]
+        }
         var samples: Int
         var frames: Int
         var config: Config
+        var pitch_shift_n_fft: Int
+        var pitch_shift: [String: PitchShift]
     }
 
     private var expected: Expected!
@@ -92,5 +98,33 @@ final class LibrosaParityTests: XCTestCase {
         }
         print("MFCC parity: max abs diff \(worst) dB at coefficient \(worstAt.0), frame \(worstAt.1)")
         XCTAssertLessThan(worst, 5e-3, "max abs MFCC diff \(worst) at coefficient \(worstAt.0), frame \(worstAt.1)")
+    }
+
+    /// Pitch shift against `librosa.effects.pitch_shift` (same phase vocoder size). The final
+    /// resamplers differ (soxr vs our windowed sinc), so samples are not comparable, but the
+    /// overall level (the phase vocoder itself loses ~3 dB on speech, in both) and the per-frame
+    /// energy envelope must agree.
+    func testPitchShiftMatchesLibrosaLevelAndEnvelope() throws {
+        let augmenter = try AudioAugmenter(seed: 0, vocoderFFTSize: expected.pitch_shift_n_fft)
+        XCTAssertEqual(expected.pitch_shift.count, 2)
+        for (key, reference) in expected.pitch_shift {
+            let semitones = try XCTUnwrap(Double(key))
+            let shifted = try augmenter.pitchShifted(samples, semitones: semitones)
+            XCTAssertEqual(shifted.count, samples.count)
+            XCTAssertEqual(AudioSignal.rmsDBFS(shifted), reference.rms_dbfs, accuracy: 0.05, "\(key) semitones")
+            let ours = Array(extractor.features(shifted).row(FeatureMatrix.rmsRow))
+            XCTAssertEqual(ours.count, reference.frame_rms.count)
+            // Envelope in dB over frames that carry speech (above -50 dBFS in librosa's output).
+            var differences: [Float] = []
+            for (a, b) in zip(ours, reference.frame_rms) where b > 0.00316 {
+                differences.append(abs(20 * log10(max(a, 1e-7) / b)))
+            }
+            differences.sort()
+            let median = differences[differences.count / 2], worst = differences.last!
+            print("pitch \(key): level \(AudioSignal.rmsDBFS(shifted)) vs \(reference.rms_dbfs) dBFS; envelope |dB diff| median \(median), max \(worst) over \(differences.count) frames")
+            XCTAssertGreaterThan(differences.count, 50)
+            XCTAssertLessThan(median, 0.05, "\(key) semitones")
+            XCTAssertLessThan(worst, 1, "\(key) semitones")
+        }
     }
 }
