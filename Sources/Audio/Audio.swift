@@ -1,1 +1,0 @@
-// Audio module: see Package.swift for its concern.

@@ -1,6 +1,0 @@
-import XCTest
-@testable import Audio
-
-final class AudioModuleTests: XCTestCase {
-    func testModuleLinks() {}
-}
