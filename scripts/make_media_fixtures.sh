@@ -50,5 +50,11 @@ ff -f lavfi -i "testsrc2=size=64x48:rate=5:duration=0.4" -c:v mjpeg -q:v 20 "$ou
 ff -f lavfi -i "testsrc2=size=32x24:rate=1:duration=1" -frames:v 1 "$out/image.png"
 ff -f lavfi -i "testsrc2=size=32x24:rate=1:duration=1" -frames:v 1 "$out/image.gif"
 
+# A container with no audio or video: Matroska holding only a subtitle track.
+srt="$(mktemp --suffix=.srt)"
+printf '1\n00:00:00,000 --> 00:00:01,000\nno media here\n' > "$srt"
+ff -i "$srt" -c:s srt "$out/subtitles_only.mkv"
+rm -f "$srt"
+
 ls -l "$out"
 du -sh "$out"

@@ -23,6 +23,9 @@ struct ContainerProbe {
     /// The `format_whitelist` handed to `avformat_open_input` as a second line of defence.
     static let formatWhitelist = acceptedDemuxers.keys.sorted().joined(separator: ",")
 
+    /// Probe scores at or below this are not trusted (AVPROBE_SCORE_RETRY).
+    static let minimumScore = AVPROBE_SCORE_MAX / 4
+
     /// How much of the payload the probe looks at (FFmpeg's own default probe size).
     static let probeBytes = 1 << 20
 
@@ -38,7 +41,9 @@ struct ContainerProbe {
                 return av_probe_input_format3(&probe, 1, &score)
             }
         }
-        guard let format, score > 0 else {
+        // Weak matches (score <= 25, FFmpeg's own "probe more" threshold) are what random
+        // bytes get from lenient probes such as MP3 frame-sync scanning.
+        guard let format, score > minimumScore else {
             throw MediaError(.unsupportedContainer, "not a recognised media container")
         }
         let names = String(cString: format.pointee.name)
