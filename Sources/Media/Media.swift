@@ -1,1 +1,0 @@
-// Media module: see Package.swift for its concern.

@@ -1,0 +1,170 @@
+import XCTest
+@testable import Media
+
+/// Every accepted container decodes to the expected audio and frames.
+final class ClipDecoderContainerTests: XCTestCase {
+    let decoder = ClipDecoder()
+
+    /// Common checks for the 2 s, 320x240, 25 fps test pattern with a 440 Hz tone.
+    private func assertTwoSecondAVClip(_ name: String, container: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let clip = try decoder.decode(try MediaFixtures.bytes(name))
+        XCTAssertEqual(clip.container, container, file: file, line: line)
+        XCTAssertTrue(clip.hasVideoStream, file: file, line: line)
+        XCTAssertEqual(clip.durationSeconds, 2.0, accuracy: 0.15, file: file, line: line)
+
+        let audio = try XCTUnwrap(clip.audio, file: file, line: line)
+        XCTAssertEqual(audio.sampleRate, 16_000, file: file, line: line)
+        XCTAssertEqual(audio.durationSeconds, 2.0, accuracy: 0.15, file: file, line: line)
+        XCTAssertEqual(Double(audio.samples.count) / 16_000, audio.durationSeconds, accuracy: 0.02, file: file, line: line)
+        // Skip codec start-up; the tone must still be 440 Hz after decoding and resampling.
+        let middle = audio.samples[4_000..<28_000]
+        XCTAssertEqual(MediaFixtures.dominantFrequency(middle, sampleRate: 16_000), 440, accuracy: 5, file: file, line: line)
+        XCTAssertGreaterThan(MediaFixtures.rms(middle), 0.05, file: file, line: line)
+
+        XCTAssertEqual(clip.frames.count, 22, file: file, line: line)
+        for frame in clip.frames {
+            // 320x240 is below the 640 cap: never upscaled.
+            XCTAssertEqual(frame.width, 320, file: file, line: line)
+            XCTAssertEqual(frame.height, 240, file: file, line: line)
+            XCTAssertEqual(frame.rgb.count, 320 * 240 * 3, file: file, line: line)
+        }
+        assertEvenlySpaced(clip.frames, duration: 2.0, frameInterval: 0.04, file: file, line: line)
+        // testsrc2 moves: consecutive picked frames differ.
+        XCTAssertNotEqual(clip.frames[0].rgb, clip.frames[21].rgb, file: file, line: line)
+    }
+
+    /// Timestamps increase and sit within one frame interval of the centres of 22 equal slices.
+    private func assertEvenlySpaced(_ frames: [VideoFrame], duration: Double, frameInterval: Double,
+                                    file: StaticString = #filePath, line: UInt = #line) {
+        let step = duration / Double(frames.count)
+        for (i, frame) in frames.enumerated() {
+            XCTAssertEqual(frame.timestamp, (Double(i) + 0.5) * step, accuracy: frameInterval * 0.51 + 1e-6,
+                           "frame \(i)", file: file, line: line)
+            if i > 0 { XCTAssertGreaterThan(frame.timestamp, frames[i - 1].timestamp, file: file, line: line) }
+        }
+    }
+
+    func testMP4WithMoovFirstDecodesAudioAndTwentyTwoFrames() throws {
+        try assertTwoSecondAVClip("av_faststart.mp4", container: "mp4")
+    }
+
+    func testMP4WithMoovAtTheEndDecodesFromMemory() throws {
+        try assertTwoSecondAVClip("av_moov_end.mp4", container: "mp4")
+    }
+
+    func testFragmentedMP4Decodes() throws {
+        try assertTwoSecondAVClip("av_fragmented.mp4", container: "mp4")
+    }
+
+    func testMatroskaWithMPEG4AndFLACDecodes() throws {
+        try assertTwoSecondAVClip("av_mpeg4_flac.mkv", container: "matroska")
+    }
+
+    func testWebMWithVP9AndOpusDecodes() throws {
+        try assertTwoSecondAVClip("av_vp9_opus.webm", container: "webm")
+    }
+
+    func testWebMWithVP8AndVorbisDecodes() throws {
+        try assertTwoSecondAVClip("av_vp8_vorbis.webm", container: "webm")
+    }
+
+    func testMPEGTSDecodes() throws {
+        try assertTwoSecondAVClip("av_h264_aac.ts", container: "mpegts")
+    }
+
+    /// Audio-only files: tone, duration and rate; no frames and no video stream.
+    private func assertAudioOnly(_ name: String, container: String, duration: Double, frequency: Double,
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
+        let clip = try decoder.decode(try MediaFixtures.bytes(name))
+        XCTAssertEqual(clip.container, container, file: file, line: line)
+        XCTAssertFalse(clip.hasVideoStream, file: file, line: line)
+        XCTAssertTrue(clip.frames.isEmpty, file: file, line: line)
+        let audio = try XCTUnwrap(clip.audio, file: file, line: line)
+        XCTAssertEqual(audio.sampleRate, 16_000, file: file, line: line)
+        XCTAssertEqual(audio.durationSeconds, duration, accuracy: 0.1, file: file, line: line)
+        XCTAssertEqual(clip.durationSeconds, duration, accuracy: 0.1, file: file, line: line)
+        XCTAssertEqual(Double(audio.samples.count), duration * 16_000, accuracy: 0.1 * 16_000, file: file, line: line)
+        let middle = audio.samples[2_000..<(audio.samples.count - 2_000)]
+        XCTAssertEqual(MediaFixtures.dominantFrequency(middle, sampleRate: 16_000), frequency, accuracy: frequency * 0.01,
+                       file: file, line: line)
+    }
+
+    func testOggVorbisDecodes() throws {
+        try assertAudioOnly("audio_vorbis.ogg", container: "ogg", duration: 2, frequency: 440)
+    }
+
+    func testOggOpusDecodes() throws {
+        try assertAudioOnly("audio_opus.ogg", container: "ogg", duration: 2, frequency: 440)
+    }
+
+    func testStereoWAVIsDownmixedAndResampled() throws {
+        try assertAudioOnly("audio_stereo_1khz.wav", container: "wav", duration: 1, frequency: 1000)
+        // Both channels carry the same tone: the mono mix keeps its amplitude (ffmpeg's sine is 1/8 FS).
+        let audio = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("audio_stereo_1khz.wav")).audio)
+        XCTAssertEqual(MediaFixtures.rms(audio.samples[1_000..<15_000]), Float(0.125 / 2.0.squareRoot()), accuracy: 0.01)
+    }
+
+    func testFLACDecodes() throws {
+        try assertAudioOnly("audio_sine.flac", container: "flac", duration: 1.5, frequency: 440)
+    }
+
+    func testMP3Decodes() throws {
+        try assertAudioOnly("audio_sine.mp3", container: "mp3", duration: 2, frequency: 440)
+    }
+
+    func testConfigurableOutputSampleRate() throws {
+        let decoder = ClipDecoder(options: DecodeOptions(audioSampleRate: 8_000))
+        let audio = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("audio_sine.flac")).audio)
+        XCTAssertEqual(audio.sampleRate, 8_000)
+        XCTAssertEqual(Double(audio.samples.count), 1.5 * 8_000, accuracy: 400)
+        XCTAssertEqual(MediaFixtures.dominantFrequency(audio.samples[1_000..<11_000], sampleRate: 8_000), 440, accuracy: 5)
+    }
+
+    func testVideoOnlyShortClipYieldsAllItsFramesScaledToFit() throws {
+        let clip = try decoder.decode(try MediaFixtures.bytes("video_only_portrait.mp4"))
+        XCTAssertNil(clip.audio)
+        XCTAssertTrue(clip.hasVideoStream)
+        XCTAssertEqual(clip.durationSeconds, 1.0, accuracy: 0.1)
+        // 12 frames only, fewer than 22: all of them, in order, 1/12 s apart.
+        XCTAssertEqual(clip.frames.count, 12)
+        for (i, frame) in clip.frames.enumerated() {
+            XCTAssertEqual(frame.width, 360)   // 540x960 scaled so the longer side is 640
+            XCTAssertEqual(frame.height, 640)
+            XCTAssertEqual(frame.timestamp, Double(i) / 12, accuracy: 1e-3)
+        }
+    }
+
+    func testDownscaleKeepsAspectRatioForLandscape() throws {
+        let decoder = ClipDecoder(options: DecodeOptions(videoFrameCount: 5, maxFrameSide: 160))
+        let clip = try decoder.decode(try MediaFixtures.bytes("av_faststart.mp4"))
+        XCTAssertEqual(clip.frames.count, 5)
+        XCTAssertTrue(clip.frames.allSatisfy { $0.width == 160 && $0.height == 120 && $0.rgb.count == 160 * 120 * 3 })
+        assertEvenlySpaced(clip.frames, duration: 2.0, frameInterval: 0.04)
+    }
+
+    func testDisablingAModalitySkipsIt() throws {
+        let bytes = try MediaFixtures.bytes("av_faststart.mp4")
+        let audioOnly = try ClipDecoder(options: DecodeOptions(decodeVideo: false)).decode(bytes)
+        XCTAssertTrue(audioOnly.frames.isEmpty)
+        XCTAssertNotNil(audioOnly.audio)
+        XCTAssertTrue(audioOnly.hasVideoStream)
+        let videoOnly = try ClipDecoder(options: DecodeOptions(decodeAudio: false)).decode(bytes)
+        XCTAssertNil(videoOnly.audio)
+        XCTAssertEqual(videoOnly.frames.count, 22)
+    }
+
+    func testDataOverloadMatchesBytes() throws {
+        let bytes = try MediaFixtures.bytes("audio_sine.flac")
+        XCTAssertEqual(try decoder.decode(Data(bytes)), try decoder.decode(bytes))
+    }
+
+    func testTestPatternColoursSurviveConversion() throws {
+        // testsrc2's frame is mostly saturated colour bars: the RGB must not be grey or empty.
+        let frame = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("av_faststart.mp4")).frames.first)
+        var distinct = Set<[UInt8]>()
+        for offset in stride(from: 0, to: frame.rgb.count, by: 3 * 97) {
+            distinct.insert(Array(frame.rgb[offset..<offset + 3]))
+        }
+        XCTAssertGreaterThan(distinct.count, 10)
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import Media
-
-final class MediaModuleTests: XCTestCase {
-    func testModuleLinks() {}
-}
