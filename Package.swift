@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
-        .testTarget(name: "VisionTests", dependencies: ["Vision", "Media"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
