@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg"], swiftSettings: fastMath),
         .target(name: "Audio", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "NN", dependencies: ["CBLAS"], swiftSettings: fastMath),
-        .target(name: "Models", dependencies: ["NN", "Audio", "Fusion", "CBLAS"], swiftSettings: fastMath),
+        .target(name: "Models", dependencies: ["NN", "Audio", "Fusion", "Vision", "CBLAS"], swiftSettings: fastMath),
         .target(name: "Vision", dependencies: ["COpenCV", "Media"], swiftSettings: fastMath),
         .target(
             name: "Pipeline",
