@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg"], swiftSettings: fastMath),
         .target(name: "Audio", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "NN", dependencies: ["CBLAS"], swiftSettings: fastMath),
-        .target(name: "Models", dependencies: ["NN", "Audio", "Fusion", "CBLAS"], swiftSettings: fastMath),
+        .target(name: "Models", dependencies: ["NN", "Audio", "Fusion", "Vision", "CBLAS"], swiftSettings: fastMath),
         .target(name: "Vision", dependencies: ["COpenCV", "Media"], swiftSettings: fastMath),
         .target(
             name: "Pipeline",
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
-        .testTarget(name: "VisionTests", dependencies: ["Vision", "Media"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),

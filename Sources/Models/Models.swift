@@ -1,1 +1,0 @@
-// Models module: see Package.swift for its concern.

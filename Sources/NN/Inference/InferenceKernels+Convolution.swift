@@ -1,0 +1,139 @@
+/// NHWC convolutions for Keras-layout weights.
+extension InferenceKernels {
+    /// Geometry of a 2-D convolution or pooling window over an NHWC tensor.
+    public struct Window2D: Sendable, Equatable {
+        public var kernelHeight: Int, kernelWidth: Int
+        public var strideY: Int, strideX: Int
+        /// Zero padding (or -inf for max pooling): top, bottom, left, right.
+        public var padTop: Int, padBottom: Int, padLeft: Int, padRight: Int
+
+        public init(kernelHeight: Int, kernelWidth: Int, strideY: Int = 1, strideX: Int = 1,
+                    padTop: Int = 0, padBottom: Int = 0, padLeft: Int = 0, padRight: Int = 0) {
+            self.kernelHeight = kernelHeight
+            self.kernelWidth = kernelWidth
+            self.strideY = strideY
+            self.strideX = strideX
+            self.padTop = padTop
+            self.padBottom = padBottom
+            self.padLeft = padLeft
+            self.padRight = padRight
+        }
+
+        /// Output height for an input of `height` rows.
+        public func outputHeight(_ height: Int) -> Int {
+            (height + padTop + padBottom - kernelHeight) / strideY + 1
+        }
+
+        /// Output width for an input of `width` columns.
+        public func outputWidth(_ width: Int) -> Int {
+            (width + padLeft + padRight - kernelWidth) / strideX + 1
+        }
+    }
+
+    /// Cross-correlation of NHWC `input` `[batch, height, width, inChannels]` with an HWIO
+    /// `kernel` `[kh, kw, inChannels, outChannels]` plus `bias` (`[outChannels]` or nil), into
+    /// `output` `[batch, outH, outW, outChannels]`.
+    ///
+    /// The patches are unrolled (im2col) into `[batch*outH*outW, kh*kw*inChannels]`, whose
+    /// rows are exactly the kernel's flattened HWIO rows, so one sgemm does the whole batch.
+    /// A 1x1 stride-1 unpadded convolution skips the unrolling.
+    public static func conv2dNHWC(
+        input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,
+        kernel: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int,
+        window: Window2D, output: UnsafeMutablePointer<Float>
+    ) {
+        let oh = window.outputHeight(height), ow = window.outputWidth(width)
+        let rows = batch * oh * ow
+        let depth = window.kernelHeight * window.kernelWidth * inChannels
+        if let bias {
+            broadcastRows(bias, rows: rows, columns: outChannels, into: output)
+        }
+        let beta: Float = bias == nil ? 0 : 1
+        let direct = window.kernelHeight == 1 && window.kernelWidth == 1 && window.strideY == 1
+            && window.strideX == 1 && window.padTop == 0 && window.padLeft == 0
+            && window.padBottom == 0 && window.padRight == 0
+        if direct {
+            gemm(m: rows, n: outChannels, k: inChannels, a: input, lda: inChannels, b: kernel,
+                 ldb: outChannels, beta: beta, c: output, ldc: outChannels)
+            return
+        }
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * depth)
+        defer { columns.deallocate() }
+        im2colNHWC(input: input, batch: batch, height: height, width: width,
+                   channels: inChannels, window: window, output: columns)
+        gemm(m: rows, n: outChannels, k: depth, a: columns, lda: depth, b: kernel,
+             ldb: outChannels, beta: beta, c: output, ldc: outChannels)
+    }
+
+    /// Unrolls NHWC patches: row `(n, oy, ox)` holds the window's `[kh, kw, channels]` values,
+    /// zeros where the window covers padding.
+    public static func im2colNHWC(
+        input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+        window: Window2D, output: UnsafeMutablePointer<Float>
+    ) {
+        let oh = window.outputHeight(height), ow = window.outputWidth(width)
+        let kh = window.kernelHeight, kw = window.kernelWidth
+        let rowLength = kh * kw * channels
+        var row = output
+        for n in 0..<batch {
+            let image = input + n * height * width * channels
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var cell = row
+                    for ky in 0..<kh {
+                        let iy = oy * window.strideY + ky - window.padTop
+                        for kx in 0..<kw {
+                            let ix = ox * window.strideX + kx - window.padLeft
+                            if iy >= 0, iy < height, ix >= 0, ix < width {
+                                cell.update(from: image + (iy * width + ix) * channels, count: channels)
+                            } else {
+                                cell.update(repeating: 0, count: channels)
+                            }
+                            cell += channels
+                        }
+                    }
+                    row += rowLength
+                }
+            }
+        }
+    }
+
+    /// Depthwise cross-correlation, stride 1, depth multiplier 1: each channel of NHWC `input`
+    /// with its own `[kh, kw, channels]` filter (Keras `depthwise_kernel` without the trailing 1),
+    /// zero padding from `window`. Output `[batch, outH, outW, channels]`.
+    ///
+    /// Loops are ordered so the innermost runs over contiguous channels (vectorisable) and each
+    /// output row is accumulated tap by tap.
+    public static func depthwiseConv2dNHWC(
+        input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+        kernel: UnsafePointer<Float>, window: Window2D, output: UnsafeMutablePointer<Float>
+    ) {
+        precondition(window.strideX == 1 && window.strideY == 1, "depthwise kernel supports stride 1")
+        let oh = window.outputHeight(height), ow = window.outputWidth(width)
+        output.update(repeating: 0, count: batch * oh * ow * channels)
+        for n in 0..<batch {
+            let image = input + n * height * width * channels
+            let result = output + n * oh * ow * channels
+            for oy in 0..<oh {
+                let outRow = result + oy * ow * channels
+                for ky in 0..<window.kernelHeight {
+                    let iy = oy + ky - window.padTop
+                    guard iy >= 0, iy < height else { continue }
+                    let inRow = image + iy * width * channels
+                    for kx in 0..<window.kernelWidth {
+                        let tap = kernel + (ky * window.kernelWidth + kx) * channels
+                        // Output columns whose input column ox + kx - padLeft is inside the image.
+                        let first = max(0, window.padLeft - kx)
+                        let last = min(ow, width + window.padLeft - kx)
+                        guard first < last else { continue }
+                        for ox in first..<last {
+                            let o = outRow + ox * channels
+                            let i = inRow + (ox + kx - window.padLeft) * channels
+                            for c in 0..<channels { o[c] += i[c] * tap[c] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

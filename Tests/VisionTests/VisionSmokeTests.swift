@@ -1,6 +1,0 @@
-import XCTest
-@testable import Vision
-
-final class VisionModuleTests: XCTestCase {
-    func testModuleLinks() {}
-}
