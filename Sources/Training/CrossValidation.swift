@@ -174,9 +174,9 @@ public struct CrossValidationReport: Codable, Sendable {
     }
 }
 
-enum ReportText {
+public enum ReportText {
     /// Per-class recall and the confusion matrix as text.
-    static func perClass(_ m: ClassificationMetrics) -> String {
+    public static func perClass(_ m: ClassificationMetrics) -> String {
         var s = "per-class recall: " + Emotion.allCases.map { e in
             m.recall[e.index].map { String(format: "%@ %.0f%%", e.rawValue, $0 * 100) } ?? "\(e.rawValue) -"
         }.joined(separator: ", ") + "\n"
