@@ -79,10 +79,11 @@ final class LibrosaParityTests: XCTestCase {
         }
     }
 
-    /// MFCC are in dB units (values up to a few hundred). The DFT is a float32 product here and a
-    /// float64 FFT cast to float32 in librosa; the difference is largest in bins far below a
-    /// frame's peak, and averaged by the mel sums and the DCT. Measured: 1.5e-4 dB. The bound, 5e-3 dB, is far below
-    /// anything a classifier can see (the feature rows span tens of dB).
+    /// MFCC are in dB units (c0 reaches several hundred). The DFT is a float32 product here and
+    /// an FFT in librosa; float32 rounding differs most in bins far below a frame's peak and is
+    /// averaged by the mel sums and the DCT. Measured: 1.5e-4 dB (a few float32 ulps of c0).
+    /// The bound, 5e-3 dB, still catches any real error (a wrong window, padding, filter or
+    /// floor moves MFCC by tenths of a dB or more) and is far below what a classifier can see.
     func testMFCCMatchesLibrosa() throws {
         let reference = try FixtureFiles.float32("librosa_mfcc.f32")
         let features = extractor.features(samples)
