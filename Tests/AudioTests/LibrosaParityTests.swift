@@ -19,6 +19,7 @@ final class LibrosaParityTests: XCTestCase {
         var config: Config
         var pitch_shift_n_fft: Int
         var pitch_shift: [String: PitchShift]
+        var trim: [String: [Int]]
     }
 
     private var expected: Expected!
@@ -128,5 +129,15 @@ final class LibrosaParityTests: XCTestCase {
             XCTAssertLessThan(median, 0.05, "\(key) semitones")
             XCTAssertLessThan(worst, 1, "\(key) semitones")
         }
+    }
+
+    func testSilenceTrimMatchesLibrosa() throws {
+        XCTAssertEqual(expected.trim.count, 3)
+        for (key, range) in expected.trim {
+            let topDB = try XCTUnwrap(Double(key))
+            XCTAssertEqual(AudioSignal.silenceTrimmedRange(samples, topDB: topDB), range[0] ..< range[1], "top_db \(key)")
+        }
+        XCTAssertEqual(AudioSignal.silenceTrimmedRange([Float](repeating: 0, count: 1000)), 0 ..< 1000, "librosa keeps digital silence whole")
+        XCTAssertEqual(AudioSignal.trimmedSilence([]), [])
     }
 }
