@@ -50,6 +50,7 @@ final class LibrosaParityTests: XCTestCase {
         let ours = extractor.melFilterbank.weights
         XCTAssertEqual(ours.count, reference.count)
         let worst = zip(ours, reference).map { abs($0 - $1) }.max() ?? .infinity
+        print("mel filterbank parity: max abs diff \(worst)")
         XCTAssertLessThan(worst, 1e-5, "largest filterbank weight is about 0.03; max abs diff \(worst)")
     }
 
@@ -65,6 +66,7 @@ final class LibrosaParityTests: XCTestCase {
         let reference = try FixtureFiles.float32("librosa_zcr.f32")
         let ours = Array(extractor.features(samples).row(FeatureMatrix.zcrRow))
         XCTAssertEqual(ours.count, reference.count)
+        print("ZCR parity: max abs diff \(zip(ours, reference).map { abs($0 - $1) }.max() ?? .infinity)")
         for (t, (a, b)) in zip(ours, reference).enumerated() {
             XCTAssertEqual(a, b, accuracy: 1e-6, "frame \(t)")
         }
@@ -75,6 +77,7 @@ final class LibrosaParityTests: XCTestCase {
         let reference = try FixtureFiles.float32("librosa_rms.f32")
         let ours = Array(extractor.features(samples).row(FeatureMatrix.rmsRow))
         XCTAssertEqual(ours.count, reference.count)
+        print("RMS parity: max relative diff \(zip(ours, reference).map { abs($0 - $1) / max($1, 1e-4) }.max() ?? .infinity)")
         for (t, (a, b)) in zip(ours, reference).enumerated() {
             XCTAssertEqual(a, b, accuracy: 1e-5 * max(b, 1e-4), "frame \(t)")
         }
