@@ -41,6 +41,10 @@ ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=2" -c:a libmp3lame
 ff -f lavfi -i "testsrc2=size=540x960:rate=12:duration=1" -c:v libx264 -preset veryfast -crf 45 \
    -pix_fmt yuv420p "$out/video_only_portrait.mp4"
 
+# Width not a multiple of 16 (360x120, as one RAVDESS clip): the unscaled YUV->RGB path writes whole SIMD blocks.
+ff -f lavfi -i "testsrc2=size=360x120:rate=10:duration=1" -c:v libx264 -preset veryfast -crf 45 \
+   -pix_fmt yuv420p "$out/video_360x120.mp4"
+
 # Hostile-ish inputs.
 # Ten audio streams in one Matroska audio file (limit default is 8).
 ff -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=0.2" \

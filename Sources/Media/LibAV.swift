@@ -304,13 +304,16 @@ final class RGBScaler {
         guard context != nil else {
             throw MediaError(.decodeFailed, "cannot convert \(source.width)x\(source.height) pixel format \(source.format) to RGB")
         }
-        // swscale's SIMD paths want aligned rows, so scale into a padded buffer, then pack.
-        let stride = (width * 3 + 63) & ~63
-        if bufferSize < stride * height {
+        // swscale's SIMD paths want aligned rows and write whole vector blocks, past the last
+        // pixel of a row whose width is not a multiple of the block (seen with 360-wide video):
+        // scale into a buffer with padded rows plus a spare row, then pack.
+        let stride = (width * 3 + 64 + 63) & ~63
+        let needed = stride * (height + 1)
+        if bufferSize < needed {
             av_free(buffer)
-            buffer = av_malloc(stride * height)?.assumingMemoryBound(to: UInt8.self)
+            buffer = av_malloc(needed)?.assumingMemoryBound(to: UInt8.self)
             guard buffer != nil else { bufferSize = 0; throw MediaError(.internal, "cannot allocate an RGB buffer") }
-            bufferSize = stride * height
+            bufferSize = needed
         }
         var destination: [UnsafeMutablePointer<UInt8>?] = [buffer, nil, nil, nil]
         var destinationStride: [Int32] = [Int32(stride), 0, 0, 0]

@@ -134,6 +134,17 @@ final class ClipDecoderContainerTests: XCTestCase {
         }
     }
 
+    /// Regression: swscale's unscaled YUV->RGB path writes whole SIMD blocks past the end of a
+    /// 360-pixel row; an unpadded RGB buffer corrupted the heap on the last row.
+    func testWidthThatIsNotAMultipleOfSixteenConvertsSafely() throws {
+        let bytes = try MediaFixtures.bytes("video_360x120.mp4")
+        for _ in 0..<5 {
+            let clip = try decoder.decode(bytes)
+            XCTAssertEqual(clip.frames.count, 10)
+            XCTAssertTrue(clip.frames.allSatisfy { $0.width == 360 && $0.height == 120 && $0.rgb.count == 360 * 120 * 3 })
+        }
+    }
+
     func testDownscaleKeepsAspectRatioForLandscape() throws {
         let decoder = ClipDecoder(options: DecodeOptions(videoFrameCount: 5, maxFrameSide: 160))
         let clip = try decoder.decode(try MediaFixtures.bytes("av_faststart.mp4"))

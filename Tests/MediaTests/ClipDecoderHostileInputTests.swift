@@ -66,6 +66,24 @@ final class ClipDecoderHostileInputTests: XCTestCase {
         XCTAssertMediaError(.tooLong, try decoder.decode(bytes))
     }
 
+    func testDurationBeyondWhatTheHeaderDeclaresIsCaughtWhileReading() throws {
+        var bytes = try MediaFixtures.bytes("av_mpeg4_flac.mkv")
+        // Matroska Segment Info Duration (EBML ID 0x4489, 8-byte float, in ms): claim 0.5 s for a 2 s clip.
+        let element = try XCTUnwrap(find([0x44, 0x89, 0x88], in: bytes))
+        let claimed = (500.0 as Double).bitPattern
+        for i in 0..<8 { bytes[element + 3 + i] = UInt8(truncatingIfNeeded: claimed >> (8 * UInt64(7 - i))) }
+        let tight = ClipDecoder(limits: DecodeLimits(maxDurationSeconds: 1, durationSlackSeconds: 0.1))
+        do {
+            _ = try tight.decode(bytes)
+            XCTFail("expected too_long")
+        } catch let error as MediaError {
+            XCTAssertEqual(error.code, .tooLong)
+            XCTAssertTrue(error.message.contains("runs longer"), "caught by the header check instead: \(error)")
+        }
+        // The same lie within the limits decodes, and the measured duration wins.
+        XCTAssertEqual(try decoder.decode(bytes).durationSeconds, 2.0, accuracy: 0.1)
+    }
+
     func testFrameCountBeyondTheLimitIsTooLong() throws {
         // maxFrameRate 10 over 1.5 s allows 15 frames; the clip has 50.
         let limits = DecodeLimits(maxDurationSeconds: 1, durationSlackSeconds: 1.5, maxFrameRate: 10)
