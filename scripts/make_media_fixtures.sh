@@ -36,6 +36,12 @@ ff -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=2" -c:a libopus -b
 ff -f lavfi -i "sine=frequency=1000:sample_rate=22050:duration=1" -ac 2 -c:a pcm_s16le "$out/audio_stereo_1khz.wav"
 ff -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=1.5" -c:a flac "$out/audio_sine.flac"
 ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=2" -c:a libmp3lame -b:a 32k "$out/audio_sine.mp3"
+# M4A (AAC in an audio-only MP4) and an MP3 carrying cover art (a PNG "video" stream marked
+# attached_pic, which must not count as video).
+ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1" -c:a aac -b:a 32k "$out/audio_aac.m4a"
+ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1" -f lavfi -i "testsrc2=size=32x32:rate=1:duration=1" \
+   -map 0:a -map 1:v -frames:v 1 -c:a libmp3lame -b:a 32k -c:v png -disposition:v attached_pic -id3v2_version 3 \
+   "$out/audio_with_cover.mp3"
 
 # Video only, portrait 540x960, 12 frames (fewer than 22; longer side is the height).
 ff -f lavfi -i "testsrc2=size=540x960:rate=12:duration=1" -c:v libx264 -preset veryfast -crf 45 \

@@ -345,7 +345,11 @@ extension CodecContext {
     /// Corrupt packets are skipped rather than fatal, as players do; the caller decides from the
     /// returned count and the frames it saw whether the stream was usable.
     /// - Returns: how many packets or frames the decoder rejected.
-    func decodeAll(_ packets: PacketList, into frame: Frame, _ body: (UnsafeMutablePointer<AVFrame>) throws -> Void) throws -> Int {
+    /// - Parameter prepare: called before each packet is sent, e.g. to set per-packet
+    ///   `skip_frame` on the codec context.
+    func decodeAll(_ packets: PacketList, into frame: Frame,
+                   prepare: ((UnsafeMutablePointer<AVCodecContext>, UnsafeMutablePointer<AVPacket>) -> Void)? = nil,
+                   _ body: (UnsafeMutablePointer<AVFrame>) throws -> Void) throws -> Int {
         guard let context else { return packets.packets.count }
         var rejected = 0
         func receive() throws {
@@ -358,6 +362,7 @@ extension CodecContext {
             }
         }
         for packet in packets.packets {
+            prepare?(context, packet)
             var status = avcodec_send_packet(context, packet)
             if status == LibAV.again {
                 try receive()
@@ -366,6 +371,7 @@ extension CodecContext {
             if status < 0 { rejected += 1 }
             try receive()
         }
+        context.pointee.skip_frame = AVDISCARD_DEFAULT
         _ = avcodec_send_packet(context, nil)
         try receive()
         return rejected

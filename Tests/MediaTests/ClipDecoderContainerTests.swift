@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Media
 
@@ -112,6 +113,28 @@ final class ClipDecoderContainerTests: XCTestCase {
         try assertAudioOnly("audio_sine.mp3", container: "mp3", duration: 2, frequency: 440)
     }
 
+    func testM4AAudioOnlyMP4Decodes() throws {
+        try assertAudioOnly("audio_aac.m4a", container: "mp4", duration: 1, frequency: 440)
+    }
+
+    func testCoverArtInMP3IsNotVideo() throws {
+        try assertAudioOnly("audio_with_cover.mp3", container: "mp3", duration: 1, frequency: 440)
+    }
+
+    /// One decoder value used from two threads at once gives the same results as sequentially.
+    func testConcurrentDecodesAreIndependent() throws {
+        let names = ["av_faststart.mp4", "av_vp9_opus.webm", "av_h264_aac.ts", "audio_sine.flac", "audio_opus.ogg", "video_360x120.mp4"]
+        let inputs = try names.map { try MediaFixtures.bytes($0) }
+        let expected = try inputs.map { try decoder.decode($0) }
+        let results = ResultBox(count: inputs.count * 2)
+        DispatchQueue.concurrentPerform(iterations: inputs.count * 2) { i in
+            results.set(i, Result { try decoder.decode(inputs[i % inputs.count]) })
+        }
+        for i in 0..<inputs.count * 2 {
+            XCTAssertEqual(try results.get(i).get(), expected[i % inputs.count], names[i % inputs.count])
+        }
+    }
+
     func testConfigurableOutputSampleRate() throws {
         let decoder = ClipDecoder(options: DecodeOptions(audioSampleRate: 8_000))
         let audio = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("audio_sine.flac")).audio)
@@ -142,6 +165,25 @@ final class ClipDecoderContainerTests: XCTestCase {
             let clip = try decoder.decode(bytes)
             XCTAssertEqual(clip.frames.count, 10)
             XCTAssertTrue(clip.frames.allSatisfy { $0.width == 360 && $0.height == 120 && $0.rgb.count == 360 * 120 * 3 })
+        }
+    }
+
+    /// Dropping non-reference frames must not change which frames come back, nor their pixels.
+    func testSkippingNonReferenceFramesGivesTheSameFramesAsAFullDecode() throws {
+        let full = ClipDecoder(options: DecodeOptions(decodeAudio: false, skipNonReferenceFrames: false))
+        let fast = ClipDecoder(options: DecodeOptions(decodeAudio: false, skipNonReferenceFrames: true))
+        for name in ["av_faststart.mp4", "av_moov_end.mp4", "av_fragmented.mp4", "av_mpeg4_flac.mkv",
+                     "av_vp9_opus.webm", "av_vp8_vorbis.webm", "av_h264_aac.ts", "video_only_portrait.mp4"] {
+            let bytes = try MediaFixtures.bytes(name)
+            XCTAssertEqual(try fast.decode(bytes).frames, try full.decode(bytes).frames, name)
+        }
+        for count in [5, 7, 13, 23, 40] {
+            let bytes = try MediaFixtures.bytes("av_faststart.mp4")
+            var options = DecodeOptions(videoFrameCount: count, decodeAudio: false, skipNonReferenceFrames: false)
+            let reference = try ClipDecoder(options: options).decode(bytes).frames
+            options.skipNonReferenceFrames = true
+            XCTAssertEqual(try ClipDecoder(options: options).decode(bytes).frames, reference, "\(count) frames")
+            XCTAssertEqual(reference.count, min(count, 50))
         }
     }
 
@@ -178,4 +220,13 @@ final class ClipDecoderContainerTests: XCTestCase {
         }
         XCTAssertGreaterThan(distinct.count, 10)
     }
+}
+
+/// Collects results written from concurrent iterations.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<DecodedClip, Error>?]
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ result: Result<DecodedClip, Error>) { lock.withLock { results[i] = result } }
+    func get(_ i: Int) -> Result<DecodedClip, Error> { lock.withLock { results[i]! } }
 }
