@@ -211,6 +211,26 @@ final class ClipDecoderContainerTests: XCTestCase {
         XCTAssertEqual(try decoder.decode(Data(bytes)), try decoder.decode(bytes))
     }
 
+    /// Pixel parity with the ffmpeg CLI: quadrant means of frame 1 (t = 0.04 s) of
+    /// av_faststart.mp4 from `ffmpeg -vf "select=eq(n\,1)" -pix_fmt rgb24 -f rawvideo`.
+    func testRGBMatchesTheFFmpegCLI() throws {
+        let frame = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("av_faststart.mp4")).frames.first)
+        XCTAssertEqual(frame.timestamp, 0.04, accuracy: 1e-6)
+        let reference: [[Double]] = [[146.50, 152.86, 8.06], [84.39, 87.49, 251.02], [170.04, 165.97, 2.49], [82.83, 86.52, 242.71]]
+        for quadrant in 0..<4 {
+            let (qy, qx) = (quadrant / 2, quadrant % 2)
+            var sums = [0.0, 0.0, 0.0]
+            for y in (qy * 120)..<((qy + 1) * 120) {
+                for x in (qx * 160)..<((qx + 1) * 160) {
+                    for c in 0..<3 { sums[c] += Double(frame.rgb[(y * 320 + x) * 3 + c]) }
+                }
+            }
+            for c in 0..<3 {
+                XCTAssertEqual(sums[c] / (120 * 160), reference[quadrant][c], accuracy: 1.5, "quadrant \(quadrant) channel \(c)")
+            }
+        }
+    }
+
     func testTestPatternColoursSurviveConversion() throws {
         // testsrc2's frame is mostly saturated colour bars: the RGB must not be grey or empty.
         let frame = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("av_faststart.mp4")).frames.first)

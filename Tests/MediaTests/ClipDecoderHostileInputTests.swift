@@ -129,15 +129,18 @@ final class ClipDecoderHostileInputTests: XCTestCase {
     }
 
     /// Flipped bytes and cuts at many offsets across containers: a result or a typed error.
+    /// `MEDIA_FUZZ_ROUNDS=200` (and `MALLOC_CHECK_=3`) runs a longer soak locally.
     func testCorruptedPayloadsNeverCrash() throws {
-        var generator = SeededGenerator(seed: 7)
-        for name in ["av_faststart.mp4", "av_fragmented.mp4", "av_vp9_opus.webm", "av_h264_aac.ts",
-                     "audio_vorbis.ogg", "audio_sine.flac", "audio_sine.mp3", "audio_stereo_1khz.wav"] {
+        let rounds = ProcessInfo.processInfo.environment["MEDIA_FUZZ_ROUNDS"].flatMap(Int.init) ?? 6
+        var generator = SeededGenerator(seed: UInt64(7 + rounds))
+        for name in ["av_faststart.mp4", "av_moov_end.mp4", "av_fragmented.mp4", "av_mpeg4_flac.mkv", "av_vp9_opus.webm",
+                     "av_vp8_vorbis.webm", "av_h264_aac.ts", "audio_vorbis.ogg", "audio_opus.ogg", "audio_sine.flac",
+                     "audio_sine.mp3", "audio_stereo_1khz.wav", "audio_aac.m4a", "video_360x120.mp4"] {
             let original = try MediaFixtures.bytes(name)
-            for round in 0..<6 {
+            for round in 0..<rounds {
                 var bytes = original
                 if round % 2 == 0 {
-                    for _ in 0..<(1 + round * 8) {
+                    for _ in 0..<(1 + (round % 10) * 8) {
                         bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
                     }
                 } else {
