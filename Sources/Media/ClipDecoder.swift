@@ -60,7 +60,7 @@ public struct ClipDecoder: Sendable {
         try checkStreamCount(format)
         try checkDeclaredResolutions(format)
         // Fills in parameters that some containers (MPEG-TS, OGG) only learn from the data.
-        let infoStatus = avformat_find_stream_info(format, nil)
+        let infoStatus = input.findStreamInfo(maxPixels: limits.maxPixels)
         guard infoStatus >= 0 else {
             throw MediaError(.truncatedOrCorrupt, "cannot read stream parameters: \(LibAV.describe(infoStatus))")
         }

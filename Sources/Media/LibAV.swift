@@ -131,6 +131,24 @@ final class FormatInput {
     }
 }
 
+extension FormatInput {
+    /// `avformat_find_stream_info` with the probing decoders held to the same pixel limit as
+    /// ours (MPEG-TS only reveals frame sizes by decoding) and to one thread each, as FFmpeg
+    /// does itself when no options are given.
+    /// - Returns: FFmpeg's status.
+    func findStreamInfo(maxPixels: Int) -> Int32 {
+        guard let context else { return LibAV.invalidData }
+        let count = Int(context.pointee.nb_streams)
+        var perStream = [OpaquePointer?](repeating: nil, count: max(count, 1))
+        defer { for i in perStream.indices { av_dict_free(&perStream[i]) } }
+        for i in 0..<count {
+            av_dict_set(&perStream[i], "max_pixels", String(maxPixels), 0)
+            av_dict_set(&perStream[i], "threads", "1", 0)
+        }
+        return perStream.withUnsafeMutableBufferPointer { avformat_find_stream_info(context, $0.baseAddress) }
+    }
+}
+
 /// An opened decoder.
 final class CodecContext {
     private(set) var context: UnsafeMutablePointer<AVCodecContext>?
