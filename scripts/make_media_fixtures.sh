@@ -52,6 +52,14 @@ ff -f lavfi -i "testsrc2=size=360x120:rate=10:duration=1" -c:v libx264 -preset v
    -pix_fmt yuv420p "$out/video_360x120.mp4"
 
 # Hostile-ish inputs.
+# Resolution change mid-stream: 160x120 then 320x240, as two MPEG-TS files joined byte-wise
+# (the header says 160x120; only decoding reveals the larger frames).
+part1="$(mktemp --suffix=.ts)"; part2="$(mktemp --suffix=.ts)"
+ff -f lavfi -i "testsrc2=size=160x120:rate=10:duration=0.5" -c:v libx264 -preset veryfast -crf 45 -pix_fmt yuv420p "$part1"
+ff -f lavfi -i "testsrc2=size=320x240:rate=10:duration=0.5" -c:v libx264 -preset veryfast -crf 45 -pix_fmt yuv420p \
+   -output_ts_offset 0.5 "$part2"
+cat "$part1" "$part2" > "$out/resolution_change.ts"
+rm -f "$part1" "$part2"
 # Ten audio streams in one Matroska audio file (limit default is 8).
 ff -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=0.2" \
    $(for _ in $(seq 10); do printf -- '-map 0:a '; done) -c:a flac "$out/ten_audio_streams.mka"

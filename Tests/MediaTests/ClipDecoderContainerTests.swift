@@ -204,6 +204,10 @@ final class ClipDecoderContainerTests: XCTestCase {
         let videoOnly = try ClipDecoder(options: DecodeOptions(decodeAudio: false)).decode(bytes)
         XCTAssertNil(videoOnly.audio)
         XCTAssertEqual(videoOnly.frames.count, 22)
+        // Zero frames requested is the same as no video.
+        let noFrames = try ClipDecoder(options: DecodeOptions(videoFrameCount: 0, decodeAudio: false)).decode(try MediaFixtures.bytes("video_only_portrait.mp4"))
+        XCTAssertTrue(noFrames.frames.isEmpty)
+        XCTAssertTrue(noFrames.hasVideoStream)
     }
 
     func testDataOverloadMatchesBytes() throws {

@@ -102,6 +102,21 @@ final class ClipDecoderHostileInputTests: XCTestCase {
         XCTAssertMediaError(.resolutionTooLarge, try ClipDecoder(limits: DecodeLimits(maxWidth: 100)).decode(ts))
     }
 
+    /// The header says 160x120; the stream switches to 320x240 halfway. Only the per-frame check
+    /// can see that.
+    func testResolutionGrowingMidStreamIsCaughtWhileDecoding() throws {
+        let bytes = try MediaFixtures.bytes("resolution_change.ts")
+        let sizes = Set(try decoder.decode(bytes).frames.map { "\($0.width)x\($0.height)" })
+        XCTAssertEqual(sizes, ["160x120", "320x240"])
+        do {
+            _ = try ClipDecoder(limits: DecodeLimits(maxWidth: 200)).decode(bytes)
+            XCTFail("expected resolution_too_large")
+        } catch let error as MediaError {
+            XCTAssertEqual(error.code, .resolutionTooLarge)
+            XCTAssertTrue(error.message.hasPrefix("decoded"), "caught by the header check instead: \(error)")
+        }
+    }
+
     func testTooManyStreamsIsRejected() throws {
         let bytes = try MediaFixtures.bytes("ten_audio_streams.mka")
         XCTAssertMediaError(.tooManyStreams, try decoder.decode(bytes))
