@@ -8,7 +8,10 @@
 set -euo pipefail
 out="${1:-Tests/MediaTests/Fixtures}"
 mkdir -p "$out"
-ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+# -fflags +bitexact: no random Ogg serials or Matroska UIDs, so re-running gives the same bytes
+# (except the VP8 clip: libvpx realtime rate control depends on timing).
+# The last argument is the output file; the flag goes right before it.
+ff() { ffmpeg -hide_banner -loglevel error -y "${@:1:$#-1}" -fflags +bitexact "${@: -1}"; }
 
 vid="testsrc2=size=320x240:rate=25:duration=2"
 aud="sine=frequency=440:sample_rate=48000:duration=2"
