@@ -14,7 +14,8 @@ Usage (from the package root):
 Inputs:  ../shared/data/ravdess-speech/Actor_01/03-01-05-01-01-01-01.flac (16 kHz mono PCM16)
 Outputs (Tests/AudioTests/Fixtures/):
     ravdess_a01_angry_1p5s.wav   1.5 s of that clip, 16 kHz mono PCM16 (the exact input)
-    librosa_expected.json        settings, shapes, versions, pitch-shift levels and RMS envelopes
+    librosa_expected.json        settings, shapes, versions, pitch-shift levels and RMS envelopes,
+                                 silence-trim ranges
     librosa_zcr.f32              [frames]            little-endian float32
     librosa_rms.f32              [frames]
     librosa_mfcc.f32             [n_mfcc, frames]    row-major
@@ -52,6 +53,9 @@ AMIN = 1e-10
 # Pitch-shift reference settings (AudioAugmenter's vocoder FFT size).
 VOCODER_N_FFT = 1024
 PITCH_STEPS = (-3, 3)
+
+# Silence-trim thresholds checked against librosa.effects.trim.
+TRIM_TOP_DB = (20, 30, 60)
 
 # The excerpt: 1.5 s starting at 0.8 s (leading near-silence, then speech onset).
 START_S = 0.8
@@ -115,6 +119,14 @@ def main() -> int:
             "frame_rms": [round(float(v), 7) for v in envelope],
         }
 
+    # Silence trimming reference: librosa.effects.trim with our framing (AudioSignal.silenceTrimmedRange).
+    trim = {}
+    for top_db in TRIM_TOP_DB:
+        _, (start, end) = librosa.effects.trim(
+            samples, top_db=top_db, frame_length=N_FFT, hop_length=HOP_LENGTH
+        )
+        trim[str(top_db)] = [int(start), int(end)]
+
     frames = zcr.shape[0]
     assert rms.shape == (frames,) and mfcc.shape == (N_MFCC, frames)
 
@@ -149,6 +161,7 @@ def main() -> int:
         },
         "pitch_shift_n_fft": VOCODER_N_FFT,
         "pitch_shift": pitch_shift,
+        "trim": trim,
         "files": {
             "zcr": ["librosa_zcr.f32", [frames]],
             "rms": ["librosa_rms.f32", [frames]],

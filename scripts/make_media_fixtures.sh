@@ -8,7 +8,10 @@
 set -euo pipefail
 out="${1:-Tests/MediaTests/Fixtures}"
 mkdir -p "$out"
-ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+# -fflags +bitexact: no random Ogg serials or Matroska UIDs, so re-running gives the same bytes
+# (except the VP8 clip: libvpx realtime rate control depends on timing).
+# The last argument is the output file; the flag goes right before it.
+ff() { ffmpeg -hide_banner -loglevel error -y "${@:1:$#-1}" -fflags +bitexact "${@: -1}"; }
 
 vid="testsrc2=size=320x240:rate=25:duration=2"
 aud="sine=frequency=440:sample_rate=48000:duration=2"
@@ -36,12 +39,30 @@ ff -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=2" -c:a libopus -b
 ff -f lavfi -i "sine=frequency=1000:sample_rate=22050:duration=1" -ac 2 -c:a pcm_s16le "$out/audio_stereo_1khz.wav"
 ff -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=1.5" -c:a flac "$out/audio_sine.flac"
 ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=2" -c:a libmp3lame -b:a 32k "$out/audio_sine.mp3"
+# M4A (AAC in an audio-only MP4) and an MP3 carrying cover art (a PNG "video" stream marked
+# attached_pic, which must not count as video).
+ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1" -c:a aac -b:a 32k "$out/audio_aac.m4a"
+ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1" -f lavfi -i "testsrc2=size=32x32:rate=1:duration=1" \
+   -map 0:a -map 1:v -frames:v 1 -c:a libmp3lame -b:a 32k -c:v png -disposition:v attached_pic -id3v2_version 3 \
+   "$out/audio_with_cover.mp3"
 
 # Video only, portrait 540x960, 12 frames (fewer than 22; longer side is the height).
 ff -f lavfi -i "testsrc2=size=540x960:rate=12:duration=1" -c:v libx264 -preset veryfast -crf 45 \
    -pix_fmt yuv420p "$out/video_only_portrait.mp4"
 
+# Width not a multiple of 16 (360x120, as one RAVDESS clip): the unscaled YUV->RGB path writes whole SIMD blocks.
+ff -f lavfi -i "testsrc2=size=360x120:rate=10:duration=1" -c:v libx264 -preset veryfast -crf 45 \
+   -pix_fmt yuv420p "$out/video_360x120.mp4"
+
 # Hostile-ish inputs.
+# Resolution change mid-stream: 160x120 then 320x240, as two MPEG-TS files joined byte-wise
+# (the header says 160x120; only decoding reveals the larger frames).
+part1="$(mktemp --suffix=.ts)"; part2="$(mktemp --suffix=.ts)"
+ff -f lavfi -i "testsrc2=size=160x120:rate=10:duration=0.5" -c:v libx264 -preset veryfast -crf 45 -pix_fmt yuv420p "$part1"
+ff -f lavfi -i "testsrc2=size=320x240:rate=10:duration=0.5" -c:v libx264 -preset veryfast -crf 45 -pix_fmt yuv420p \
+   -output_ts_offset 0.5 "$part2"
+cat "$part1" "$part2" > "$out/resolution_change.ts"
+rm -f "$part1" "$part2"
 # Ten audio streams in one Matroska audio file (limit default is 8).
 ff -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=0.2" \
    $(for _ in $(seq 10); do printf -- '-map 0:a '; done) -c:a flac "$out/ten_audio_streams.mka"

@@ -11,8 +11,8 @@ import Foundation
 /// vocoder (pitch kept, duration changed), then resample by `2^(-n/12)` (duration restored,
 /// pitch moved by `n` semitones), then cut or zero-pad to the input length.
 public struct AudioAugmenter: Sendable {
-    /// Sample rate of the clips (used to document and validate shifts; the algorithms are
-    /// rate-independent).
+    /// Sample rate of the clips. The algorithms work in samples and do not depend on it; it is
+    /// kept so a training run can record and check what the augmenter was made for.
     public let sampleRate: Int
     /// The random source; exposed so callers can checkpoint it.
     public private(set) var generator: SeededGenerator
@@ -26,8 +26,8 @@ public struct AudioAugmenter: Sendable {
     /// - Parameters:
     ///   - sampleRate: clip sample rate in Hz (16000 in this project).
     ///   - seed: fixes every random draw.
-    ///   - vocoderFFTSize: STFT size of the phase vocoder (power of two helps nothing here, any
-    ///     even size works); 1024 = 64 ms at 16 kHz.
+    ///   - vocoderFFTSize: STFT size of the phase vocoder, a multiple of 4 in 16...8192 (hop is a
+    ///     quarter of it); 1024 = 64 ms at 16 kHz, about what librosa's 2048 is at 22.05 kHz.
     public init(sampleRate: Int = 16000, seed: UInt64, vocoderFFTSize: Int = 1024) throws {
         guard sampleRate > 0 else { throw AudioFeatureError.invalidArgument("sampleRate must be > 0 (got \(sampleRate))") }
         guard vocoderFFTSize >= 16, vocoderFFTSize % 4 == 0, vocoderFFTSize <= 8192 else {

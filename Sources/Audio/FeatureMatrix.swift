@@ -28,6 +28,24 @@ public struct FeatureMatrix: Sendable, Equatable, Codable {
         self.values = values
     }
 
+    private enum CodingKeys: String, CodingKey { case featureCount, frameCount, values }
+
+    /// Decodes and checks that `values` holds exactly `featureCount * frameCount` numbers, so a
+    /// corrupt file is a `DecodingError`, not a crash later.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let featureCount = try container.decode(Int.self, forKey: .featureCount)
+        let frameCount = try container.decode(Int.self, forKey: .frameCount)
+        let values = try container.decode([Float].self, forKey: .values)
+        guard featureCount >= 0, frameCount >= 0,
+              featureCount.multipliedReportingOverflow(by: frameCount) == (values.count, false) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .values, in: container,
+                debugDescription: "expected featureCount * frameCount = \(featureCount) * \(frameCount) values, got \(values.count)")
+        }
+        self.init(featureCount: featureCount, frameCount: frameCount, values: values)
+    }
+
     /// A matrix of zeros.
     public init(featureCount: Int, frameCount: Int) {
         self.init(featureCount: featureCount, frameCount: frameCount,

@@ -31,6 +31,16 @@ public struct FeatureNormalizer: Codable, Sendable, Equatable {
         self.standardDeviations = standardDeviations
     }
 
+    private enum CodingKeys: String, CodingKey { case means, standardDeviations }
+
+    /// Decodes and validates like ``init(means:standardDeviations:)``, so bad model metadata is
+    /// an error at load time.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(means: container.decode([Float].self, forKey: .means),
+                      standardDeviations: container.decode([Float].self, forKey: .standardDeviations))
+    }
+
     /// Fits mean and standard deviation per row over every frame of every matrix.
     /// - Throws: ``AudioFeatureError/featureCountMismatch(expected:actual:)`` if the matrices
     ///   disagree on their row count, ``AudioFeatureError/invalidArgument(_:)`` if there are no frames.

@@ -20,6 +20,12 @@ import Foundation
 /// 5. decoding: audio resampled to mono Float32, video sampled at N evenly spaced instants and
 ///    scaled to RGB24; decoded sizes and counts are checked frame by frame
 ///    (`resolution_too_large`, `too_long`, `decode_failed`).
+///
+/// Corrupt packets inside a stream are skipped as a player would; the clip fails with
+/// `decode_failed` only when nothing at all could be decoded. A stream that must be decoded
+/// but whose codec is missing or not in ``DecodeLimits/allowedCodecs`` fails the whole clip
+/// (`unsupported_codec`) rather than silently dropping a modality; turn the modality off in
+/// ``DecodeOptions`` to decode the other one alone.
 public struct ClipDecoder: Sendable {
     /// What is refused.
     public var limits: DecodeLimits
@@ -60,7 +66,7 @@ public struct ClipDecoder: Sendable {
         try checkStreamCount(format)
         try checkDeclaredResolutions(format)
         // Fills in parameters that some containers (MPEG-TS, OGG) only learn from the data.
-        let infoStatus = avformat_find_stream_info(format, nil)
+        let infoStatus = input.findStreamInfo(maxPixels: limits.maxPixels)
         guard infoStatus >= 0 else {
             throw MediaError(.truncatedOrCorrupt, "cannot read stream parameters: \(LibAV.describe(infoStatus))")
         }
@@ -73,7 +79,7 @@ public struct ClipDecoder: Sendable {
             throw MediaError(.noMediaStream, "the \(probe.container) container has no audio or video stream")
         }
         let audioIndex = options.decodeAudio ? selection.audio : nil
-        let videoIndex = options.decodeVideo ? selection.video : nil
+        let videoIndex = options.decodeVideo && options.videoFrameCount > 0 ? selection.video : nil
         let audioCodec = try audioIndex.map { try openDecoder(format, $0) }
         let videoCodec = try videoIndex.map { try openDecoder(format, $0) }
 

@@ -131,6 +131,24 @@ final class FormatInput {
     }
 }
 
+extension FormatInput {
+    /// `avformat_find_stream_info` with the probing decoders held to the same pixel limit as
+    /// ours (MPEG-TS only reveals frame sizes by decoding) and to one thread each, as FFmpeg
+    /// does itself when no options are given.
+    /// - Returns: FFmpeg's status.
+    func findStreamInfo(maxPixels: Int) -> Int32 {
+        guard let context else { return LibAV.invalidData }
+        let count = Int(context.pointee.nb_streams)
+        var perStream = [OpaquePointer?](repeating: nil, count: max(count, 1))
+        defer { for i in perStream.indices { av_dict_free(&perStream[i]) } }
+        for i in 0..<count {
+            av_dict_set(&perStream[i], "max_pixels", String(maxPixels), 0)
+            av_dict_set(&perStream[i], "threads", "1", 0)
+        }
+        return perStream.withUnsafeMutableBufferPointer { avformat_find_stream_info(context, $0.baseAddress) }
+    }
+}
+
 /// An opened decoder.
 final class CodecContext {
     private(set) var context: UnsafeMutablePointer<AVCodecContext>?
@@ -304,13 +322,16 @@ final class RGBScaler {
         guard context != nil else {
             throw MediaError(.decodeFailed, "cannot convert \(source.width)x\(source.height) pixel format \(source.format) to RGB")
         }
-        // swscale's SIMD paths want aligned rows, so scale into a padded buffer, then pack.
-        let stride = (width * 3 + 63) & ~63
-        if bufferSize < stride * height {
+        // swscale's SIMD paths want aligned rows and write whole vector blocks, past the last
+        // pixel of a row whose width is not a multiple of the block (seen with 360-wide video):
+        // scale into a buffer with padded rows plus a spare row, then pack.
+        let stride = (width * 3 + 64 + 63) & ~63
+        let needed = stride * (height + 1)
+        if bufferSize < needed {
             av_free(buffer)
-            buffer = av_malloc(stride * height)?.assumingMemoryBound(to: UInt8.self)
+            buffer = av_malloc(needed)?.assumingMemoryBound(to: UInt8.self)
             guard buffer != nil else { bufferSize = 0; throw MediaError(.internal, "cannot allocate an RGB buffer") }
-            bufferSize = stride * height
+            bufferSize = needed
         }
         var destination: [UnsafeMutablePointer<UInt8>?] = [buffer, nil, nil, nil]
         var destinationStride: [Int32] = [Int32(stride), 0, 0, 0]
@@ -342,7 +363,11 @@ extension CodecContext {
     /// Corrupt packets are skipped rather than fatal, as players do; the caller decides from the
     /// returned count and the frames it saw whether the stream was usable.
     /// - Returns: how many packets or frames the decoder rejected.
-    func decodeAll(_ packets: PacketList, into frame: Frame, _ body: (UnsafeMutablePointer<AVFrame>) throws -> Void) throws -> Int {
+    /// - Parameter prepare: called before each packet is sent, e.g. to set per-packet
+    ///   `skip_frame` on the codec context.
+    func decodeAll(_ packets: PacketList, into frame: Frame,
+                   prepare: ((UnsafeMutablePointer<AVCodecContext>, UnsafeMutablePointer<AVPacket>) -> Void)? = nil,
+                   _ body: (UnsafeMutablePointer<AVFrame>) throws -> Void) throws -> Int {
         guard let context else { return packets.packets.count }
         var rejected = 0
         func receive() throws {
@@ -355,6 +380,7 @@ extension CodecContext {
             }
         }
         for packet in packets.packets {
+            prepare?(context, packet)
             var status = avcodec_send_packet(context, packet)
             if status == LibAV.again {
                 try receive()
@@ -363,6 +389,7 @@ extension CodecContext {
             if status < 0 { rejected += 1 }
             try receive()
         }
+        context.pointee.skip_frame = AVDISCARD_DEFAULT
         _ = avcodec_send_packet(context, nil)
         try receive()
         return rejected

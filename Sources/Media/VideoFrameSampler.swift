@@ -35,6 +35,33 @@ final class VideoFrameSampler {
         previous = try Frame()
     }
 
+    /// The presentation timestamps of the packets whose frames will be kept, chosen exactly
+    /// as ``offer(_:time:serial:)`` will choose (nearest frame per target, earlier on a tie),
+    /// so the decoder may drop every other non-reference frame. `nil` when every frame is kept
+    /// or some packet has no timestamp (then nothing may be dropped).
+    func timestampsToKeep(_ timestamps: [Int64], origin: Int64, timeBase: AVRational) -> Set<Int64>? {
+        guard !keepEveryFrame, !timestamps.isEmpty, !timestamps.contains(LibAV.noTimestamp) else { return nil }
+        let sorted = Array(Set(timestamps)).sorted()
+        let times = sorted.map { LibAV.seconds($0 - origin, timeBase) }
+        var keep = Set<Int64>()
+        for target in targets {
+            // First index with time >= target; compare with the one before it.
+            var low = 0, high = times.count
+            while low < high {
+                let mid = (low + high) / 2
+                if times[mid] < target { low = mid + 1 } else { high = mid }
+            }
+            if low == times.count {
+                keep.insert(sorted[times.count - 1])
+            } else if low > 0, abs(times[low - 1] - target) <= abs(times[low] - target) {
+                keep.insert(sorted[low - 1])
+            } else {
+                keep.insert(sorted[low])
+            }
+        }
+        return keep
+    }
+
     /// Offers the next decoded frame (presentation order) shown at `time` seconds from the
     /// start of the video; `serial` numbers frames in decode-output order.
     func offer(_ frame: UnsafeMutablePointer<AVFrame>, time: Double, serial: Int) throws {

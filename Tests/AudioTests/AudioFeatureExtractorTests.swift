@@ -108,6 +108,7 @@ final class AudioFeatureExtractorTests: XCTestCase {
     func testInvalidConfigurationsAreTypedErrors() {
         let bad: [AudioFeatureConfig] = [
             AudioFeatureConfig(nFFT: 511),
+            AudioFeatureConfig(nFFT: 510),
             AudioFeatureConfig(winLength: 600),
             AudioFeatureConfig(hopLength: 0),
             AudioFeatureConfig(nMels: 32, nMFCC: 40),

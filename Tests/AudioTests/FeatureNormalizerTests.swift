@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Audio
 
@@ -27,5 +28,18 @@ final class FeatureNormalizerTests: XCTestCase {
         XCTAssertThrowsError(try FeatureNormalizer.fit([FeatureMatrix]()))
         XCTAssertThrowsError(try FeatureNormalizer.fit([FeatureMatrix(featureCount: 2, frameCount: 1),
                                                         FeatureMatrix(featureCount: 3, frameCount: 1)]))
+    }
+
+    func testCorruptEncodingsAreDecodingErrors() {
+        let badNormalizer = Data(#"{"means":[1,2],"standardDeviations":[1]}"#.utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(FeatureNormalizer.self, from: badNormalizer))
+        let zeroDeviation = Data(#"{"means":[1],"standardDeviations":[0]}"#.utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(FeatureNormalizer.self, from: zeroDeviation))
+        let badMatrix = Data(#"{"featureCount":2,"frameCount":3,"values":[1,2,3]}"#.utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(FeatureMatrix.self, from: badMatrix)) { error in
+            guard case DecodingError.dataCorrupted = error else { return XCTFail("\(error)") }
+        }
+        let good = FeatureMatrix(featureCount: 2, frameCount: 2, values: [1, 2, 3, 4])
+        XCTAssertEqual(try JSONDecoder().decode(FeatureMatrix.self, from: JSONEncoder().encode(good)), good)
     }
 }

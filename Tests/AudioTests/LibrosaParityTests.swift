@@ -19,6 +19,7 @@ final class LibrosaParityTests: XCTestCase {
         var config: Config
         var pitch_shift_n_fft: Int
         var pitch_shift: [String: PitchShift]
+        var trim: [String: [Int]]
     }
 
     private var expected: Expected!
@@ -49,6 +50,7 @@ final class LibrosaParityTests: XCTestCase {
         let ours = extractor.melFilterbank.weights
         XCTAssertEqual(ours.count, reference.count)
         let worst = zip(ours, reference).map { abs($0 - $1) }.max() ?? .infinity
+        print("mel filterbank parity: max abs diff \(worst)")
         XCTAssertLessThan(worst, 1e-5, "largest filterbank weight is about 0.03; max abs diff \(worst)")
     }
 
@@ -64,6 +66,7 @@ final class LibrosaParityTests: XCTestCase {
         let reference = try FixtureFiles.float32("librosa_zcr.f32")
         let ours = Array(extractor.features(samples).row(FeatureMatrix.zcrRow))
         XCTAssertEqual(ours.count, reference.count)
+        print("ZCR parity: max abs diff \(zip(ours, reference).map { abs($0 - $1) }.max() ?? .infinity)")
         for (t, (a, b)) in zip(ours, reference).enumerated() {
             XCTAssertEqual(a, b, accuracy: 1e-6, "frame \(t)")
         }
@@ -74,15 +77,18 @@ final class LibrosaParityTests: XCTestCase {
         let reference = try FixtureFiles.float32("librosa_rms.f32")
         let ours = Array(extractor.features(samples).row(FeatureMatrix.rmsRow))
         XCTAssertEqual(ours.count, reference.count)
+        print("RMS parity: max relative diff \(zip(ours, reference).map { abs($0 - $1) / max($1, 1e-4) }.max() ?? .infinity)")
         for (t, (a, b)) in zip(ours, reference).enumerated() {
             XCTAssertEqual(a, b, accuracy: 1e-5 * max(b, 1e-4), "frame \(t)")
         }
     }
 
-    /// MFCC are in dB units (values up to a few hundred). The DFT is a float32 product here and a
-    /// float64 FFT cast to float32 in librosa; the difference is largest in bins far below a
-    /// frame's peak, and averaged by the mel sums and the DCT. Measured: 1.5e-4 dB. The bound, 5e-3 dB, is far below
-    /// anything a classifier can see (the feature rows span tens of dB).
+    /// MFCC are in dB units (c0 reaches several hundred). The DFT is a float32 product here and
+    /// an FFT in librosa; float32 rounding differs most in bins far below a frame's peak and is
+    /// averaged by the mel sums and the DCT. Measured: 1.5e-4 dB (a few float32 ulps of c0).
+    /// The bound, 5e-3 dB, still catches any real error (checked with librosa: a symmetric instead
+    /// of periodic Hann window moves some MFCC by 1.1 dB, reflect instead of zero padding by 26 dB,
+    /// fmax 7900 instead of 8000 by 4.8 dB) and is far below what a classifier can see.
     func testMFCCMatchesLibrosa() throws {
         let reference = try FixtureFiles.float32("librosa_mfcc.f32")
         let features = extractor.features(samples)
@@ -126,5 +132,15 @@ final class LibrosaParityTests: XCTestCase {
             XCTAssertLessThan(median, 0.05, "\(key) semitones")
             XCTAssertLessThan(worst, 1, "\(key) semitones")
         }
+    }
+
+    func testSilenceTrimMatchesLibrosa() throws {
+        XCTAssertEqual(expected.trim.count, 3)
+        for (key, range) in expected.trim {
+            let topDB = try XCTUnwrap(Double(key))
+            XCTAssertEqual(AudioSignal.silenceTrimmedRange(samples, topDB: topDB), range[0] ..< range[1], "top_db \(key)")
+        }
+        XCTAssertEqual(AudioSignal.silenceTrimmedRange([Float](repeating: 0, count: 1000)), 0 ..< 1000, "librosa keeps digital silence whole")
+        XCTAssertEqual(AudioSignal.trimmedSilence([]), [])
     }
 }

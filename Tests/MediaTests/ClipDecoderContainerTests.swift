@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Media
 
@@ -112,6 +113,28 @@ final class ClipDecoderContainerTests: XCTestCase {
         try assertAudioOnly("audio_sine.mp3", container: "mp3", duration: 2, frequency: 440)
     }
 
+    func testM4AAudioOnlyMP4Decodes() throws {
+        try assertAudioOnly("audio_aac.m4a", container: "mp4", duration: 1, frequency: 440)
+    }
+
+    func testCoverArtInMP3IsNotVideo() throws {
+        try assertAudioOnly("audio_with_cover.mp3", container: "mp3", duration: 1, frequency: 440)
+    }
+
+    /// One decoder value used from two threads at once gives the same results as sequentially.
+    func testConcurrentDecodesAreIndependent() throws {
+        let names = ["av_faststart.mp4", "av_vp9_opus.webm", "av_h264_aac.ts", "audio_sine.flac", "audio_opus.ogg", "video_360x120.mp4"]
+        let inputs = try names.map { try MediaFixtures.bytes($0) }
+        let expected = try inputs.map { try decoder.decode($0) }
+        let results = ResultBox(count: inputs.count * 2)
+        DispatchQueue.concurrentPerform(iterations: inputs.count * 2) { i in
+            results.set(i, Result { try decoder.decode(inputs[i % inputs.count]) })
+        }
+        for i in 0..<inputs.count * 2 {
+            XCTAssertEqual(try results.get(i).get(), expected[i % inputs.count], names[i % inputs.count])
+        }
+    }
+
     func testConfigurableOutputSampleRate() throws {
         let decoder = ClipDecoder(options: DecodeOptions(audioSampleRate: 8_000))
         let audio = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("audio_sine.flac")).audio)
@@ -134,6 +157,36 @@ final class ClipDecoderContainerTests: XCTestCase {
         }
     }
 
+    /// Regression: swscale's unscaled YUV->RGB path writes whole SIMD blocks past the end of a
+    /// 360-pixel row; an unpadded RGB buffer corrupted the heap on the last row.
+    func testWidthThatIsNotAMultipleOfSixteenConvertsSafely() throws {
+        let bytes = try MediaFixtures.bytes("video_360x120.mp4")
+        for _ in 0..<5 {
+            let clip = try decoder.decode(bytes)
+            XCTAssertEqual(clip.frames.count, 10)
+            XCTAssertTrue(clip.frames.allSatisfy { $0.width == 360 && $0.height == 120 && $0.rgb.count == 360 * 120 * 3 })
+        }
+    }
+
+    /// Dropping non-reference frames must not change which frames come back, nor their pixels.
+    func testSkippingNonReferenceFramesGivesTheSameFramesAsAFullDecode() throws {
+        let full = ClipDecoder(options: DecodeOptions(decodeAudio: false, skipNonReferenceFrames: false))
+        let fast = ClipDecoder(options: DecodeOptions(decodeAudio: false, skipNonReferenceFrames: true))
+        for name in ["av_faststart.mp4", "av_moov_end.mp4", "av_fragmented.mp4", "av_mpeg4_flac.mkv",
+                     "av_vp9_opus.webm", "av_vp8_vorbis.webm", "av_h264_aac.ts", "video_only_portrait.mp4"] {
+            let bytes = try MediaFixtures.bytes(name)
+            XCTAssertEqual(try fast.decode(bytes).frames, try full.decode(bytes).frames, name)
+        }
+        for count in [5, 7, 13, 23, 40] {
+            let bytes = try MediaFixtures.bytes("av_faststart.mp4")
+            var options = DecodeOptions(videoFrameCount: count, decodeAudio: false, skipNonReferenceFrames: false)
+            let reference = try ClipDecoder(options: options).decode(bytes).frames
+            options.skipNonReferenceFrames = true
+            XCTAssertEqual(try ClipDecoder(options: options).decode(bytes).frames, reference, "\(count) frames")
+            XCTAssertEqual(reference.count, min(count, 50))
+        }
+    }
+
     func testDownscaleKeepsAspectRatioForLandscape() throws {
         let decoder = ClipDecoder(options: DecodeOptions(videoFrameCount: 5, maxFrameSide: 160))
         let clip = try decoder.decode(try MediaFixtures.bytes("av_faststart.mp4"))
@@ -151,11 +204,35 @@ final class ClipDecoderContainerTests: XCTestCase {
         let videoOnly = try ClipDecoder(options: DecodeOptions(decodeAudio: false)).decode(bytes)
         XCTAssertNil(videoOnly.audio)
         XCTAssertEqual(videoOnly.frames.count, 22)
+        // Zero frames requested is the same as no video.
+        let noFrames = try ClipDecoder(options: DecodeOptions(videoFrameCount: 0, decodeAudio: false)).decode(try MediaFixtures.bytes("video_only_portrait.mp4"))
+        XCTAssertTrue(noFrames.frames.isEmpty)
+        XCTAssertTrue(noFrames.hasVideoStream)
     }
 
     func testDataOverloadMatchesBytes() throws {
         let bytes = try MediaFixtures.bytes("audio_sine.flac")
         XCTAssertEqual(try decoder.decode(Data(bytes)), try decoder.decode(bytes))
+    }
+
+    /// Pixel parity with the ffmpeg CLI: quadrant means of frame 1 (t = 0.04 s) of
+    /// av_faststart.mp4 from `ffmpeg -vf "select=eq(n\,1)" -pix_fmt rgb24 -f rawvideo`.
+    func testRGBMatchesTheFFmpegCLI() throws {
+        let frame = try XCTUnwrap(try decoder.decode(try MediaFixtures.bytes("av_faststart.mp4")).frames.first)
+        XCTAssertEqual(frame.timestamp, 0.04, accuracy: 1e-6)
+        let reference: [[Double]] = [[146.50, 152.86, 8.06], [84.39, 87.49, 251.02], [170.04, 165.97, 2.49], [82.83, 86.52, 242.71]]
+        for quadrant in 0..<4 {
+            let (qy, qx) = (quadrant / 2, quadrant % 2)
+            var sums = [0.0, 0.0, 0.0]
+            for y in (qy * 120)..<((qy + 1) * 120) {
+                for x in (qx * 160)..<((qx + 1) * 160) {
+                    for c in 0..<3 { sums[c] += Double(frame.rgb[(y * 320 + x) * 3 + c]) }
+                }
+            }
+            for c in 0..<3 {
+                XCTAssertEqual(sums[c] / (120 * 160), reference[quadrant][c], accuracy: 1.5, "quadrant \(quadrant) channel \(c)")
+            }
+        }
     }
 
     func testTestPatternColoursSurviveConversion() throws {
@@ -167,4 +244,13 @@ final class ClipDecoderContainerTests: XCTestCase {
         }
         XCTAssertGreaterThan(distinct.count, 10)
     }
+}
+
+/// Collects results written from concurrent iterations.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<DecodedClip, Error>?]
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ result: Result<DecodedClip, Error>) { lock.withLock { results[i] = result } }
+    func get(_ i: Int) -> Result<DecodedClip, Error> { lock.withLock { results[i]! } }
 }

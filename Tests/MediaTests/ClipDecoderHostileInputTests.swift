@@ -66,6 +66,24 @@ final class ClipDecoderHostileInputTests: XCTestCase {
         XCTAssertMediaError(.tooLong, try decoder.decode(bytes))
     }
 
+    func testDurationBeyondWhatTheHeaderDeclaresIsCaughtWhileReading() throws {
+        var bytes = try MediaFixtures.bytes("av_mpeg4_flac.mkv")
+        // Matroska Segment Info Duration (EBML ID 0x4489, 8-byte float, in ms): claim 0.5 s for a 2 s clip.
+        let element = try XCTUnwrap(find([0x44, 0x89, 0x88], in: bytes))
+        let claimed = (500.0 as Double).bitPattern
+        for i in 0..<8 { bytes[element + 3 + i] = UInt8(truncatingIfNeeded: claimed >> (8 * UInt64(7 - i))) }
+        let tight = ClipDecoder(limits: DecodeLimits(maxDurationSeconds: 1, durationSlackSeconds: 0.1))
+        do {
+            _ = try tight.decode(bytes)
+            XCTFail("expected too_long")
+        } catch let error as MediaError {
+            XCTAssertEqual(error.code, .tooLong)
+            XCTAssertTrue(error.message.contains("runs longer"), "caught by the header check instead: \(error)")
+        }
+        // The same lie within the limits decodes, and the measured duration wins.
+        XCTAssertEqual(try decoder.decode(bytes).durationSeconds, 2.0, accuracy: 0.1)
+    }
+
     func testFrameCountBeyondTheLimitIsTooLong() throws {
         // maxFrameRate 10 over 1.5 s allows 15 frames; the clip has 50.
         let limits = DecodeLimits(maxDurationSeconds: 1, durationSlackSeconds: 1.5, maxFrameRate: 10)
@@ -82,6 +100,21 @@ final class ClipDecoderHostileInputTests: XCTestCase {
         // Also for streams whose size is only known after probing (MPEG-TS, WebM).
         let ts = try MediaFixtures.bytes("av_h264_aac.ts")
         XCTAssertMediaError(.resolutionTooLarge, try ClipDecoder(limits: DecodeLimits(maxWidth: 100)).decode(ts))
+    }
+
+    /// The header says 160x120; the stream switches to 320x240 halfway. Only the per-frame check
+    /// can see that.
+    func testResolutionGrowingMidStreamIsCaughtWhileDecoding() throws {
+        let bytes = try MediaFixtures.bytes("resolution_change.ts")
+        let sizes = Set(try decoder.decode(bytes).frames.map { "\($0.width)x\($0.height)" })
+        XCTAssertEqual(sizes, ["160x120", "320x240"])
+        do {
+            _ = try ClipDecoder(limits: DecodeLimits(maxWidth: 200)).decode(bytes)
+            XCTFail("expected resolution_too_large")
+        } catch let error as MediaError {
+            XCTAssertEqual(error.code, .resolutionTooLarge)
+            XCTAssertTrue(error.message.hasPrefix("decoded"), "caught by the header check instead: \(error)")
+        }
     }
 
     func testTooManyStreamsIsRejected() throws {
@@ -111,15 +144,18 @@ final class ClipDecoderHostileInputTests: XCTestCase {
     }
 
     /// Flipped bytes and cuts at many offsets across containers: a result or a typed error.
+    /// `MEDIA_FUZZ_ROUNDS=200` (and `MALLOC_CHECK_=3`) runs a longer soak locally.
     func testCorruptedPayloadsNeverCrash() throws {
-        var generator = SeededGenerator(seed: 7)
-        for name in ["av_faststart.mp4", "av_fragmented.mp4", "av_vp9_opus.webm", "av_h264_aac.ts",
-                     "audio_vorbis.ogg", "audio_sine.flac", "audio_sine.mp3", "audio_stereo_1khz.wav"] {
+        let rounds = ProcessInfo.processInfo.environment["MEDIA_FUZZ_ROUNDS"].flatMap(Int.init) ?? 6
+        var generator = SeededGenerator(seed: UInt64(7 + rounds))
+        for name in ["av_faststart.mp4", "av_moov_end.mp4", "av_fragmented.mp4", "av_mpeg4_flac.mkv", "av_vp9_opus.webm",
+                     "av_vp8_vorbis.webm", "av_h264_aac.ts", "audio_vorbis.ogg", "audio_opus.ogg", "audio_sine.flac",
+                     "audio_sine.mp3", "audio_stereo_1khz.wav", "audio_aac.m4a", "video_360x120.mp4"] {
             let original = try MediaFixtures.bytes(name)
-            for round in 0..<6 {
+            for round in 0..<rounds {
                 var bytes = original
                 if round % 2 == 0 {
-                    for _ in 0..<(1 + round * 8) {
+                    for _ in 0..<(1 + (round % 10) * 8) {
                         bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
                     }
                 } else {
