@@ -317,7 +317,9 @@ final class MosquittoSession: @unchecked Sendable {
             throw error
         }
         lock.lock()
-        if rc != Mosquitto.success {
+        // For QoS > 0, "no connection" means libmosquitto queued the message; it goes out
+        // on reconnect (and `outstandingPublishes` bounds how many may wait).
+        if rc != Mosquitto.success && !(qos > 0 && rc == Int32(MOSQ_ERR_NO_CONN.rawValue)) {
             if qos > 0 { stats.outstandingPublishes -= 1 }
             lock.unlock()
             throw Mosquitto.error(rc, context: "publish to '\(topic)'")
