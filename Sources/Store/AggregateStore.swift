@@ -199,7 +199,11 @@ public final class AggregateStore: @unchecked Sendable {
 
     /// Writes pending WAL content into the main file (also done automatically by SQLite).
     public func checkpoint() throws {
-        _ = try write { db in try db.checkpoint(.passive) }
+        do {
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+        } catch let error as DatabaseError {
+            throw StoreError(code: .database, message: "checkpoint of \(path) failed: \(error.message ?? "\(error.resultCode)")")
+        }
     }
 
     // MARK: Helpers

@@ -56,6 +56,8 @@ public struct StatsQuery: Sendable {
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: file, configuration: config)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(code: .incompatible, message: "\(file) is not an SQLite database")
         } catch let error as DatabaseError {
             throw StoreError(code: .cannotOpen, message: "cannot open \(file) read-only: \(error.message ?? "\(error.resultCode)")")
         }
