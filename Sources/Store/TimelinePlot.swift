@@ -21,9 +21,11 @@ public struct TimelinePlot: Sendable {
     public var title: String?
     /// Plot area height in pixels. Default 240.
     public var plotHeight: Double = 240
-    /// Width of one bucket slot in pixels (bar plus gap), default 18; the image widens with
-    /// the number of buckets.
+    /// Width of one bucket slot in pixels (bar plus gap), default 18; narrowed when the
+    /// buckets would not fit in `maxPlotWidth`.
     public var slotWidth: Double = 18
+    /// Widest plot area in pixels before slots get narrower. Default 1200.
+    public var maxPlotWidth: Double = 1200
 
     public init(title: String? = nil) {
         self.title = title
@@ -33,7 +35,8 @@ public struct TimelinePlot: Sendable {
     /// clips get no bar).
     public func svg(rows: [StatsRow], device: String) -> String {
         let bars = rows.filter { $0.device == device && $0.clips > 0 }.sorted { $0.bucketStart < $1.bucketStart }
-        let left = 56.0, top = 40.0, legendWidth = 120.0, bottom = 64.0
+        let left = 56.0, top = 40.0, legendWidth = 150.0, bottom = 112.0
+        let slotWidth = bars.isEmpty ? self.slotWidth : min(self.slotWidth, max(1, maxPlotWidth / Double(bars.count)))
         let plotWidth = max(Double(bars.count) * slotWidth, 200)
         let width = left + plotWidth + 20 + legendWidth
         let height = top + plotHeight + bottom
@@ -57,7 +60,7 @@ public struct TimelinePlot: Sendable {
 
         // Bars.
         let barWidth = slotWidth * 0.8
-        let labelEvery = max(1, Int((Double(bars.count) / 12).rounded(.up)))
+        let labelEvery = max(1, Int((Double(bars.count) * 14 / plotWidth).rounded(.up)), Int((Double(bars.count) / 24).rounded(.up)))
         for (i, row) in bars.enumerated() {
             let x = left + Double(i) * slotWidth + (slotWidth - barWidth) / 2
             let time = StatsFormatter.label(row.bucketStart, row.bucket)
