@@ -127,7 +127,7 @@ final class MosquittoSession: @unchecked Sendable {
             MosquittoSession.session(obj).didReceive(message.pointee, props: props)
         }
         mosquitto_subscribe_v5_callback_set(handle) { _, obj, mid, count, granted, _ in
-            let codes = (0..<Int(count)).map { Int(granted![$0]) }
+            let codes = granted.map { g in (0..<Int(count)).map { Int(g[$0]) } } ?? []
             MosquittoSession.session(obj).didSubscribe(mid: mid, granted: codes)
         }
     }
@@ -239,6 +239,9 @@ final class MosquittoSession: @unchecked Sendable {
         lock.unlock()
         let thread = Thread { [self] in
             run()
+            // Never leave connect() hanging, e.g. after disconnect() during the first connect.
+            failFirstConnect(BrokerError(code: .notConnected, rawValue: Int(MOSQ_ERR_NO_CONN.rawValue),
+                                         message: "client stopped before the broker accepted the connection"), stop: false)
             exited.signal()
         }
         thread.name = "mqtt-\(configuration.clientID)"

@@ -28,8 +28,8 @@ public final class AggregateStore: @unchecked Sendable {
         public var minuteRetention: TimeInterval? = 7 * 86_400
         /// Age after which hour buckets are deleted. Default 90 days.
         public var hourRetention: TimeInterval? = 90 * 86_400
-        /// Age after which day buckets are deleted. Default nil (kept forever; about 365
-        /// small rows per device and year).
+        /// Age after which day buckets (and per-day error code counts) are deleted. Default
+        /// nil (kept forever; about 365 small rows per device and year).
         public var dayRetention: TimeInterval? = nil
         /// How long a clip id is remembered for de-duplication. Default 7 days (far beyond
         /// any MQTT redelivery or spool replay).
@@ -100,6 +100,7 @@ public final class AggregateStore: @unchecked Sendable {
     /// Counts many results in one transaction (much cheaper per result than one by one).
     /// Returns, per input, whether it was newly counted; duplicates within the batch count once.
     /// Nothing is written if any result is invalid.
+    @discardableResult
     public func record(batch results: [StoredResult]) throws -> [Bool] {
         for r in results { try r.validate() }
         let perClip = configuration.perClipRows

@@ -175,6 +175,9 @@ final class MQTTClientTests: XCTestCase {
         XCTAssertLessThan(elapsed, 3, "reconnect took \(elapsed) s after the broker returned")
         print("time to reconnect after the broker's return: \(String(format: "%.2f", elapsed)) s")
         XCTAssertEqual(client.statistics.reconnects, 1)
+        XCTAssertTrue(events.all.contains { if case .reconnecting = $0 { return true } else { return false } })
+        XCTAssertTrue(events.all.contains { if case .connectFailed(let e) = $0 { return e.code == .connectionRefused } else { return false } },
+                      "attempts while the broker was down fail with connection refused")
         // The broker has no persistence: the session is gone and the client re-subscribed.
         XCTAssertTrue(events.all.contains(.connected(sessionPresent: false)))
         let sender = try MQTTClient(configuration: config("poker"))
@@ -235,6 +238,62 @@ final class MQTTClientTests: XCTestCase {
         XCTAssertEqual(client.statistics.outstandingPublishes, 0)
         client.disconnect()
         XCTAssertThrowsError(try client.publish(topic: "a", payload: [], qos: 1)) { XCTAssertEqual(($0 as? BrokerError)?.code, .notConnected) }
+    }
+
+    func testConnectTwiceAndDisconnectDuringConnectAreErrorsNotHangs() async throws {
+        let client = try MQTTClient(configuration: config("twice"))
+        try await client.connect()
+        do {
+            try await client.connect()
+            XCTFail("second connect should fail")
+        } catch let error as BrokerError {
+            XCTAssertEqual(error.code, .invalidArgument)
+        }
+        client.disconnect()
+
+        // A host that accepts TCP but never answers CONNECT: disconnect() must end connect().
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, len) + listen(silent, 4) + getsockname(silent, $0, &len) } }
+        var c = config("silent")
+        c.port = Int(UInt16(bigEndian: addr.sin_port))
+        c.connectTimeout = 20
+        let stuck = try MQTTClient(configuration: c)
+        let started = Date()
+        async let attempt: Void = stuck.connect()
+        try await Task.sleep(nanoseconds: 300_000_000)
+        stuck.disconnect()
+        do {
+            try await attempt
+            XCTFail("connect should not succeed")
+        } catch let error as BrokerError {
+            XCTAssertEqual(error.code, .notConnected, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
+    func testConnectTimesOutWhenTheBrokerNeverAnswers() async throws {
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, len) + listen(silent, 4) + getsockname(silent, $0, &len) } }
+        var c = config("timeout")
+        c.port = Int(UInt16(bigEndian: addr.sin_port))
+        c.connectTimeout = 0.5
+        let client = try MQTTClient(configuration: c)
+        do {
+            try await client.connect()
+            XCTFail("connect should time out")
+        } catch let error as BrokerError {
+            XCTAssertEqual(error.code, .timeout, "\(error)")
+        }
     }
 
     func testDescriptionRedactsPassword() {

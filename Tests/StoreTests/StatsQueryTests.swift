@@ -69,6 +69,17 @@ final class StatsQueryTests: XCTestCase {
         XCTAssertTrue(try StatsQuery(files: [fileA], devices: ["nobody"]).run().isEmpty)
     }
 
+    func testReadsWhatALiveWriterHasCommitted() throws {
+        let path = dir.path("live.sqlite")
+        let writer = try AggregateStore(path: path)
+        try writer.record(batch: StoreFixtures.series(device: "cam7", count: 10, seed: 9))
+        XCTAssertEqual(try StatsQuery(files: [path], bucket: .day).run().map(\.clips).reduce(0, +), 10)
+        try writer.record(batch: StoreFixtures.series(device: "cam7", count: 5, seed: 10))
+        XCTAssertEqual(try StatsQuery(files: [path], bucket: .day).run().map(\.clips).reduce(0, +), 15)
+        try writer.record(StoreFixtures.series(device: "cam7", count: 1, seed: 11)[0])  // writer still usable
+        XCTAssertEqual(try writer.integrityCheck(), ["ok"])
+    }
+
     func testMissingFileIsNotFound() {
         XCTAssertThrowsError(try StatsQuery(files: [dir.path("missing.sqlite")]).run()) {
             XCTAssertEqual(($0 as? StoreError)?.code, .notFound)
