@@ -423,14 +423,25 @@ final class MosquittoSession: @unchecked Sendable {
             lock.unlock()
 
             if !ever {
-                if let refusal, version == .v5, configuration.allowV311Fallback,
-                   refusal.rawValue == Int(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) {
+                // A 3.1.1-only broker answers a v5 CONNECT with a v3 CONNACK "unacceptable
+                // protocol version", which libmosquitto 2.0.11 reports as a protocol error
+                // (newer versions as reason 132) before any CONNACK callback.
+                let v5Refused = version == .v5 && (
+                    refusal.map { $0.rawValue == Int(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) || $0.rawValue == 1 }
+                        ?? (rc == Int32(MOSQ_ERR_PROTOCOL.rawValue)))
+                logger.debug("first connect failed", metadata: ["rc": "\(rc)", "refusal": "\(refusal.map { "\($0.rawValue)" } ?? "none")"])
+                if v5Refused && configuration.allowV311Fallback {
                     logger.warning("broker refused MQTT v5, falling back to 3.1.1")
                     lock.lock(); protocolVersion = .v311; lock.unlock()
                     _ = mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V311))
                     let retry = connectOnce()
                     if retry == Mosquitto.success { continue }
                     failFirstConnect(Mosquitto.error(retry, context: context), stop: false)
+                    return
+                }
+                if v5Refused {
+                    failFirstConnect(BrokerError(code: .connackRefused, rawValue: Int(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue),
+                                                 message: "\(context): the broker does not accept MQTT v5 (set protocolVersion to v311 or allow the fallback)"), stop: false)
                     return
                 }
                 failFirstConnect(refusal ?? Mosquitto.error(rc, context: context), stop: false)
