@@ -54,6 +54,27 @@ final class MQTTClientTests: XCTestCase {
         receiver.disconnect()
     }
 
+    func testSharedSubscriptionSplitsMessagesBetweenInstances() async throws {
+        let a = try MQTTClient(configuration: config("instance-a"))
+        let b = try MQTTClient(configuration: config("instance-b"))
+        let gotA = StreamRecorder(a.messages), gotB = StreamRecorder(b.messages)
+        for client in [a, b] {
+            try client.subscribe("$share/emotiond/emotiond/in/+/clip", qos: 1)
+            try await client.connect()
+        }
+        let sender = try MQTTClient(configuration: config("cams"))
+        try await sender.connect()
+        try await Task.sleep(nanoseconds: 100_000_000)
+        for i in 0..<20 { try sender.publish(topic: "emotiond/in/cam\(i % 3)/clip", payload: [UInt8(i)], qos: 1) }
+        let all = await gotA.wait { _ in gotA.all.count + gotB.all.count == 20 }
+        XCTAssertTrue(all, "a \(gotA.all.count) + b \(gotB.all.count)")
+        XCTAssertGreaterThan(gotA.all.count, 0)
+        XCTAssertGreaterThan(gotB.all.count, 0)
+        XCTAssertEqual(Set((gotA.all + gotB.all).map { $0.payload[0] }).count, 20, "each message delivered once")
+        XCTAssertTrue((gotA.all + gotB.all).allSatisfy { $0.topic.hasPrefix("emotiond/in/cam") }, "the real topic, not the share filter")
+        for client in [a, b, sender] { client.disconnect() }
+    }
+
     func testV311ClientStillExchangesMessagesWithoutProperties() async throws {
         var c = config("v3")
         c.protocolVersion = .v311

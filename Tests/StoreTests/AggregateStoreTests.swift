@@ -184,6 +184,17 @@ final class AggregateStoreTests: XCTestCase {
         XCTAssertEqual(try store.integrityCheck(), ["ok"])
     }
 
+    func testLargeBatchCountsEverythingAndReportsThroughput() throws {
+        let store = try open()
+        let results = StoreFixtures.series(device: "cam1", count: 5000, spacing: 3, seed: 21)
+        let start = Date()
+        let counted = try store.record(batch: results)
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertEqual(counted.filter { $0 }.count, 5000)
+        XCTAssertEqual(try sum(store, "SELECT SUM(clips) FROM day_buckets"), 5000)
+        print(String(format: "record(batch:) 5000 results in %.3f s (%.0f results/s, debug build)", seconds, 5000 / seconds))
+    }
+
     func testIntegrityCheckIsOkAfterManyWrites() throws {
         let store = try open { $0.perClipRows = true }
         for chunk in 0..<5 {
