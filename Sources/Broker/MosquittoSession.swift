@@ -7,8 +7,10 @@ import Logging
 ///
 /// Threads and ownership:
 /// - The network thread (a dedicated `Thread` named "mqtt-<clientID>") is the only caller of
-///   `mosquitto_loop`, `mosquitto_connect_bind_v5` and `mosquitto_destroy`'s predecessor
-///   steps; libmosquitto runs every callback on it, inside `mosquitto_loop`.
+///   `mosquitto_loop` and `mosquitto_connect_bind_v5` (first connect and every reconnect);
+///   libmosquitto runs every callback on it, inside `mosquitto_loop`. It does what
+///   `mosquitto_loop_start` would, plus our own reconnect policy: sub-second first delay,
+///   jitter, and the CONNECT properties (Session Expiry) that `mosquitto_reconnect` drops.
 /// - Callbacks hand data to Swift through exactly one boundary: the `messages` and `events`
 ///   stream continuations (thread-safe). Nothing else leaves the network thread.
 /// - `publish`, `subscribe` and `disconnect` may be called from any thread: libmosquitto's
