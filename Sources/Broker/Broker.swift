@@ -1,1 +1,0 @@
-// Broker module: see Package.swift for its concern.
