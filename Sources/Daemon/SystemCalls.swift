@@ -53,6 +53,35 @@ enum SystemCalls {
         try fsync(fd, path: path)
     }
 
+    /// Sends one datagram to the Unix socket at `address`; a leading "@" means the Linux
+    /// abstract namespace (the "@" becomes a NUL byte, and the length excludes a terminator).
+    static func sendDatagram(_ bytes: [UInt8], toUnixSocket address: String) throws {
+        var path = Array(address.utf8)
+        let abstract = path.first == UInt8(ascii: "@")
+        if abstract { path[0] = 0 }
+        var addr = sockaddr_un()
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard path.count < capacity, !path.isEmpty else {
+            throw SystemCallError(call: "sockaddr_un", path: address, errno: ENAMETOOLONG)
+        }
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: path)
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count + (abstract ? 0 : 1))
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw SystemCallError(call: "socket", path: address, errno: errno) }
+        defer { close(fd) }
+        let sent = withUnsafePointer(to: &addr) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
+                bytes.withUnsafeBytes { buffer in
+                    sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length)
+                }
+            }
+        }
+        if sent < 0 { throw SystemCallError(call: "sendto", path: address, errno: errno) }
+    }
+
     private static func retryingEINTR(_ body: () -> Int32) -> Int32 {
         while true {
             let r = body()
