@@ -113,7 +113,7 @@ public final class Spool: @unchecked Sendable {
     /// The journaled payload of `entry`.
     public func payload(of entry: SpoolEntry) throws -> Data {
         let (metadata, data, offset) = try Self.read(path: entry.path)
-        guard metadata == entry.metadata else {
+        guard metadata.clipID == entry.clipID, metadata.payloadLength == entry.metadata.payloadLength else {
             throw SpoolError.corrupt(path: entry.path, reason: "header changed since it was read")
         }
         return data.subdata(in: offset..<data.count)
@@ -161,14 +161,14 @@ public final class Spool: @unchecked Sendable {
         e.outputFormatting = [.sortedKeys]
         e.dateEncodingStrategy = .custom { date, enc in
             var c = enc.singleValueContainer()
-            try c.encode(date.timeIntervalSince1970)
+            try c.encode(date.timeIntervalSinceReferenceDate) // round-trips exactly
         }
         return e
     }()
 
     private static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
-        d.dateDecodingStrategy = .custom { dec in Date(timeIntervalSince1970: try dec.singleValueContainer().decode(Double.self)) }
+        d.dateDecodingStrategy = .custom { dec in Date(timeIntervalSinceReferenceDate: try dec.singleValueContainer().decode(Double.self)) }
         return d
     }
 
