@@ -73,6 +73,7 @@ final class HomeAssistantDiscoveryTests: XCTestCase {
         XCTAssertEqual((emotion["device"] as? [String: Any])?["identifiers"] as? [String], ["emotiond_door_cam"])
         let confidence = try XCTUnwrap(JSONSerialization.jsonObject(with: messages[1].payload) as? [String: Any])
         XCTAssertEqual(confidence["unit_of_measurement"] as? String, "%")
+        XCTAssertFalse(String(decoding: messages[0].payload, as: UTF8.self).contains("\\/"), "slashes are not escaped")
 
         XCTAssertEqual(discovery.announce(device: "door.cam"), [], "announced once")
         _ = discovery.announce(device: "b")
@@ -117,10 +118,10 @@ final class MessageFactoryTests: XCTestCase {
 
     func testErrorEventJSONHasEveryKey() throws {
         let factory = MessageFactory(router: try TopicRouter())
-        let message = try factory.error(ErrorEvent(device: nil, clipID: nil, code: "bad_topic", message: "not an input topic: x",
+        let message = try factory.error(ErrorEvent(device: nil, clipID: nil, code: "bad_topic", message: "not an input topic: a/b",
                                                    at: Date(timeIntervalSince1970: 1_700_000_000)))
         XCTAssertEqual(message.topic, "emotiond/errors")
         XCTAssertEqual(String(decoding: message.payload, as: UTF8.self),
-                       #"{"at":"2023-11-14T22:13:20.000Z","clip_id":null,"code":"bad_topic","device":null,"message":"not an input topic: x"}"#)
+                       #"{"at":"2023-11-14T22:13:20.000Z","clip_id":null,"code":"bad_topic","device":null,"message":"not an input topic: a/b"}"#)
     }
 }

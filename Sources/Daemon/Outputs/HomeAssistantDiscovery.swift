@@ -69,7 +69,7 @@ public final class HomeAssistantDiscovery: @unchecked Sendable {
                 "device": deviceBlock,
             ]
             body.merge(extra) { _, new in new }
-            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+            let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return OutboundMessage(topic: configTopic(device: device, sensor: key), payload: data, qos: 1, retain: true)
         }
         return [
