@@ -19,6 +19,10 @@ public protocol CodedError: Error {
 
 /// Turns one job (a clip, or paired audio/video chunks) into its result: decode, features,
 /// models, fusion. Implemented over Pipeline. Called from several workers at once.
+///
+/// The work is CPU-bound and synchronous: run it on a thread of its own (one per worker, or a
+/// DispatchQueue) and resume the caller through a continuation, so the Swift concurrency pool
+/// (two threads on two cores) stays free for intake, timers and publishing.
 public protocol ClipProcessing: Sendable {
     /// Classifies `job`. Throws (preferably a ``CodedError``) for media it cannot use; the
     /// daemon turns that into an ``ErrorEvent`` and completes the spool entry.

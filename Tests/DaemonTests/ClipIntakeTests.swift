@@ -34,7 +34,7 @@ final class ClipIntakeTests: XCTestCase {
         XCTAssertEqual(clip.clipID, "abc-1")
         XCTAssertTrue(clip.clipIDIsExplicit)
         XCTAssertEqual(clip.capturedAt, RFC3339.date(from: "2026-01-02T03:04:05.250Z"))
-        XCTAssertEqual(try spool.pending().map(\.clipID), ["abc-1"])
+        XCTAssertEqual(try Spool(directory: dir).pending().map(\.clipID), ["abc-1"])
         XCTAssertEqual(try spool.payload(of: XCTUnwrap(clip.spoolEntry)), Data([1, 2, 3]))
 
         let replayed = try intake.replay(XCTUnwrap(clip.spoolEntry))
@@ -78,7 +78,7 @@ final class ClipIntakeTests: XCTestCase {
             let r = rejection(intake.accept(message))
             XCTAssertEqual(r?.code, code, message.topic)
         }
-        XCTAssertEqual(try spool.pending(), [])
+        XCTAssertEqual(try Spool(directory: dir).pending(), [])
 
         let event = rejection(intake.accept(cases[3].0))!.event(at: now)
         XCTAssertEqual(event.device, "a")

@@ -33,10 +33,12 @@ final class SpoolTests: XCTestCase {
 
         try restarted.complete(a)
         XCTAssertEqual(try restarted.pending().map(\.clipID), ["b"])
-        // Sequences keep growing after a restart, so order survives it.
+        // Sequences keep growing after a restart, so order survives it. A clip accepted by this
+        // run is not "pending" for it (it is already in flight), only for the next run.
         let c = try restarted.accept(device: "cam1", kind: .video, clipID: "c", payload: Data([1]), capturedAt: captured)
         XCTAssertGreaterThan(c.sequence, b.sequence)
-        XCTAssertEqual(try restarted.pending().map(\.clipID), ["b", "c"])
+        XCTAssertEqual(try restarted.pending().map(\.clipID), ["b"])
+        XCTAssertEqual(try Spool(directory: dir).pending().map(\.clipID), ["b", "c"])
         try restarted.complete(b)
         try restarted.complete(c)
         try restarted.complete(c) // completing twice is harmless
@@ -48,7 +50,7 @@ final class SpoolTests: XCTestCase {
         for i in 0..<12 {
             try spool.accept(device: "d", kind: .clip, clipID: "c\(i)", payload: Data([UInt8(i)]), capturedAt: Date())
         }
-        XCTAssertEqual(try spool.pending().map(\.clipID), (0..<12).map { "c\($0)" })
+        XCTAssertEqual(try Spool(directory: dir).pending().map(\.clipID), (0..<12).map { "c\($0)" })
     }
 
     func testCrashLeftoversAreCleanedUp() throws {
@@ -70,6 +72,17 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(recovery.removedPartials, 1)
         XCTAssertEqual(recovery.removedCorrupt, 2)
         XCTAssertEqual(files(), ["00000000000000000001.spool", "README"])
+    }
+
+    func testRecoverLeavesThisRunsWritesInProgressAlone() throws {
+        let spool = try Spool(directory: dir)
+        let inFlight = dir + "/" + Spool.partialPrefix + Spool.name(of: spool.firstSequenceOfThisRun)
+        FileManager.default.createFile(atPath: inFlight, contents: Data("EMSPOOL1".utf8))
+        let recovery = try spool.recover()
+        XCTAssertEqual(recovery.removedPartials, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: inFlight))
+        // The next run sees it as a leftover.
+        XCTAssertEqual(try Spool(directory: dir).recover().removedPartials, 1)
     }
 
     func testPayloadOfACorruptedEntryIsATypedError() throws {

@@ -14,14 +14,19 @@ import Foundation
 /// file or a partial one that ``recover()`` deletes. A full disk deletes the partial file at
 /// once and throws ``SpoolError/diskFull(path:)``.
 ///
-/// Thread safety: `accept`, `complete` and `payload(of:)` may be called from any thread
-/// concurrently. Call `recover()` before the first `accept` (it deletes partial files).
+/// ``recover()`` returns only what earlier runs left (files numbered below this instance's
+/// first sequence), so clips accepted by this run are never replayed twice, and it never
+/// touches a write in progress.
+///
+/// Thread safety: all methods may be called from any thread concurrently.
 public final class Spool: @unchecked Sendable {
     /// The journal directory.
     public let directory: String
     private let lock = NSLock()
     /// Guarded by `lock`.
     private var nextSequence: UInt64
+    /// The first sequence of this run: files below it are leftovers of earlier runs.
+    public let firstSequenceOfThisRun: UInt64
     /// Whether to fsync (tests of logic may turn it off; the daemon never does).
     private let durable: Bool
     private let clock: any DaemonClock
@@ -46,8 +51,9 @@ public final class Spool: @unchecked Sendable {
             }
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let highest = names.compactMap(Self.sequence(ofName:)).max() ?? 0
+        let highest = names.compactMap { Self.sequence(ofName: $0) ?? Self.sequence(ofPartial: $0) }.max() ?? 0
         nextSequence = highest + 1
+        firstSequenceOfThisRun = nextSequence
     }
 
     // MARK: Writing
@@ -119,8 +125,8 @@ public final class Spool: @unchecked Sendable {
         return data.subdata(in: offset..<data.count)
     }
 
-    /// Scans the directory: deletes partial and corrupt files, returns the intact entries in
-    /// acceptance order. Call once at start, before accepting.
+    /// Scans what earlier runs left: deletes their partial and corrupt files and returns their
+    /// intact entries in acceptance order. Call at start, to replay them.
     public func recover() throws -> SpoolRecovery {
         let names: [String]
         do {
@@ -133,9 +139,11 @@ public final class Spool: @unchecked Sendable {
         for name in names {
             let path = directory + "/" + name
             if name.hasPrefix(Self.partialPrefix) {
+                // A partial file of this run is a write in progress.
+                if let sequence = Self.sequence(ofPartial: name), sequence >= firstSequenceOfThisRun { continue }
                 try? SystemCalls.unlink(path)
                 partials += 1
-            } else if let sequence = Self.sequence(ofName: name) {
+            } else if let sequence = Self.sequence(ofName: name), sequence < firstSequenceOfThisRun {
                 do {
                     let (metadata, _, _) = try Self.read(path: path)
                     entries.append(SpoolEntry(sequence: sequence, path: path, metadata: metadata))
@@ -151,7 +159,7 @@ public final class Spool: @unchecked Sendable {
         return SpoolRecovery(entries: entries, removedPartials: partials, removedCorrupt: corrupt)
     }
 
-    /// The intact entries, oldest first (``recover()`` without the counts).
+    /// The intact entries of earlier runs, oldest first (``recover()`` without the counts).
     public func pending() throws -> [SpoolEntry] { try recover().entries }
 
     // MARK: Format
@@ -180,6 +188,13 @@ public final class Spool: @unchecked Sendable {
     static func sequence(ofName name: String) -> UInt64? {
         guard name.hasSuffix(fileSuffix) else { return nil }
         let stem = name.dropLast(fileSuffix.count)
+        guard stem.count == 20, stem.allSatisfy(\.isASCII) else { return nil }
+        return UInt64(stem)
+    }
+
+    static func sequence(ofPartial name: String) -> UInt64? {
+        guard name.hasPrefix(partialPrefix) else { return nil }
+        let stem = name.dropFirst(partialPrefix.count)
         guard stem.count == 20, stem.allSatisfy(\.isASCII) else { return nil }
         return UInt64(stem)
     }
