@@ -45,6 +45,8 @@ public final class DaemonEngine: @unchecked Sendable {
     public init(configuration: DaemonConfiguration, processor: any ClipProcessing, publisher: any EventPublishing,
                 store: any ResultStoring, spool: Spool?, clock: any DaemonClock = SystemClock(),
                 notifier: SystemdNotifier = SystemdNotifier(), logger: Logger = Logger(label: "emotiond")) throws {
+        // Bounds such as a positive queue capacity are preconditions of the parts below.
+        try configuration.validate(checkingFiles: false)
         let router = try TopicRouter(configuration: configuration)
         self.configuration = configuration
         self.messages = MessageFactory(router: router)

@@ -84,4 +84,12 @@ final class ClipIntakeTests: XCTestCase {
         XCTAssertEqual(event.device, "a")
         XCTAssertEqual(event.code, "payload_too_large")
     }
+
+    func testReplayRefusesJournalEntriesWithBadDeviceOrClipIDs() throws {
+        let (intake, spool) = try makeIntake()
+        let badDevice = try spool.accept(device: "a/b", kind: .clip, clipID: "x", payload: Data([1]), capturedAt: Date())
+        XCTAssertThrowsError(try intake.replay(badDevice)) { XCTAssertEqual(($0 as? TopicError)?.code, "bad_device_id") }
+        let badID = try spool.accept(device: "cam", kind: .clip, clipID: "has space", payload: Data([1]), capturedAt: Date())
+        XCTAssertThrowsError(try intake.replay(badID)) { XCTAssertEqual(($0 as? SpoolError)?.code, "spool_corrupt") }
+    }
 }

@@ -195,6 +195,15 @@ final class DaemonEngineTests: XCTestCase {
         XCTAssertEqual(later.filter { $0 == "emotiond/stats" }.count, 1)
     }
 
+    func testInvalidConfigurationIsAnErrorNotACrash() throws {
+        var config = DaemonConfiguration()
+        config.workers.queueCapacity = 0
+        XCTAssertThrowsError(try DaemonEngine(configuration: config, processor: TextProcessor(seen: Recorder()),
+                                              publisher: FakePublisher(), store: FakeStore(), spool: nil)) { error in
+            XCTAssertEqual((error as? ConfigError)?.key, "workers.queue_capacity")
+        }
+    }
+
     func testReloadAppliesLiveKeysOnly() throws {
         let r = try rig()
         var edited = r.engine.currentConfiguration

@@ -85,6 +85,12 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(try Spool(directory: dir).recover().removedPartials, 1)
     }
 
+    func testImplausibleSequenceIsATypedErrorNotAnOverflow() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + "/18446744073709551615.spool", contents: Data())
+        XCTAssertThrowsError(try Spool(directory: dir)) { XCTAssertEqual(($0 as? SpoolError)?.code, "spool_corrupt") }
+    }
+
     func testPayloadOfACorruptedEntryIsATypedError() throws {
         let spool = try Spool(directory: dir)
         let entry = try spool.accept(device: "d", kind: .clip, clipID: "x", payload: Data(repeating: 3, count: 10), capturedAt: Date())

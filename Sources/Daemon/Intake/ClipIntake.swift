@@ -1,19 +1,6 @@
 import Foundation
 import Fusion
 
-/// Why intake refused a payload; becomes an ``ErrorEvent`` on `<prefix>/errors`.
-public struct IntakeRejection: Error, Equatable, Sendable, CodedError {
-    public var device: String?
-    public var clipID: String?
-    public var code: String
-    public var message: String
-
-    /// The error event to publish (and store).
-    public func event(at date: Date) -> ErrorEvent {
-        ErrorEvent(device: device, clipID: clipID, code: code, message: message, at: date)
-    }
-}
-
 /// The first step for every incoming message (DESIGN section 3): topic -> device id, size
 /// limit, clip id and capture time from MQTT v5 properties (or generated), journal to the
 /// spool. Only what passes is acknowledged as accepted; everything else is an
@@ -105,6 +92,11 @@ public struct ClipIntake: Sendable {
     /// Rebuilds accepted clips from spool entries after a restart (payloads read back).
     public func replay(_ entry: SpoolEntry) throws -> AcceptedClip {
         guard let spool else { throw SpoolError.io(operation: "replay", path: entry.path, errno: ENOENT) }
+        // The journal is ours, but a damaged or planted file must not steer output topics.
+        try router.validateDeviceID(entry.device)
+        guard Self.isAcceptableClipID(entry.clipID) else {
+            throw SpoolError.corrupt(path: entry.path, reason: "bad clip id")
+        }
         let payload = try spool.payload(of: entry)
         return AcceptedClip(device: entry.device, kind: entry.kind, clipID: entry.clipID,
                             clipIDIsExplicit: entry.metadata.clipIDIsExplicit, capturedAt: entry.metadata.capturedAt,

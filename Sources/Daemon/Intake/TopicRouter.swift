@@ -1,43 +1,5 @@
 import Foundation
 
-/// What an input topic carries (its last level).
-public enum ClipKind: String, CaseIterable, Codable, Sendable {
-    /// A complete media file with audio and/or video.
-    case clip
-    /// An audio-only chunk, fused with the `video` chunk of the same clip if one arrives.
-    case audio
-    /// A video-only chunk, fused with the `audio` chunk of the same clip if one arrives.
-    case video
-}
-
-/// A parsed input topic.
-public struct InboundTopic: Equatable, Sendable {
-    public var device: String
-    public var kind: ClipKind
-}
-
-/// Why an input topic was refused. `code` is the `code` of the error event.
-public enum TopicError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Not `<prefix>/in/<device>/<clip|audio|video>`.
-    case notAnInputTopic(String)
-    /// The device level breaks the device id rules.
-    case invalidDeviceID(String, reason: String)
-
-    public var code: String {
-        switch self {
-        case .notAnInputTopic: return "bad_topic"
-        case .invalidDeviceID: return "bad_device_id"
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .notAnInputTopic(let t): return "not an input topic: \(t)"
-        case .invalidDeviceID(let d, let reason): return "invalid device id \"\(d)\": \(reason)"
-        }
-    }
-}
-
 /// Maps MQTT topics to devices and back (DESIGN section 4), for one topic prefix.
 ///
 /// Device ids end up in topics we publish, in Home Assistant object ids and in the store, so

@@ -52,6 +52,9 @@ public final class Spool: @unchecked Sendable {
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         let highest = names.compactMap { Self.sequence(ofName: $0) ?? Self.sequence(ofPartial: $0) }.max() ?? 0
+        guard highest < 9_000_000_000_000_000_000 else {
+            throw SpoolError.corrupt(path: directory, reason: "journal sequence \(highest) is implausibly large; move the file away")
+        }
         nextSequence = highest + 1
         firstSequenceOfThisRun = nextSequence
     }
