@@ -41,6 +41,7 @@ public final class DaemonEngine: @unchecked Sendable {
     private var lastWatchdogAt: Date
     private var workers: [Task<Void, Never>] = []
     private var ticker: Task<Void, Never>?
+    private var exporter: PrometheusExporter?
 
     public init(configuration: DaemonConfiguration, processor: any ClipProcessing, publisher: any EventPublishing,
                 store: any ResultStoring, spool: Spool?, clock: any DaemonClock = SystemClock(),
@@ -100,7 +101,16 @@ public final class DaemonEngine: @unchecked Sendable {
                 }
             }
         }
-        let count = currentConfiguration.workers.effectiveCount
+        let config = currentConfiguration
+        if config.outputs.prometheus.enabled {
+            let stats = self.stats, capacity = config.workers.queueCapacity
+            let exporter = PrometheusExporter(bind: config.outputs.prometheus.bind, port: config.outputs.prometheus.port) {
+                stats.prometheusText(queueCapacity: capacity)
+            }
+            try exporter.start()
+            lock.withLock { self.exporter = exporter }
+        }
+        let count = config.workers.effectiveCount
         let tasks = (0..<count).map { _ in Task { await self.workerLoop() } }
         var tickerTask: Task<Void, Never>?
         if timers {
@@ -156,6 +166,7 @@ public final class DaemonEngine: @unchecked Sendable {
         }
         try? await store.flush()
         await send(messages.availability(online: false))
+        lock.withLock { exporter }?.stop()
     }
 
     /// SIGHUP with a validated new configuration: applies the live keys, returns the keys that

@@ -82,6 +82,93 @@ enum SystemCalls {
         if sent < 0 { throw SystemCallError(call: "sendto", path: address, errno: errno) }
     }
 
+    /// A listening IPv4/IPv6 TCP socket on `host:port` (port 0 = any free port).
+    /// Returns the descriptor and the port actually bound.
+    static func listenTCP(host: String, port: Int, backlog: Int32 = 16) throws -> (fd: Int32, port: Int) {
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &result)
+        guard rc == 0, let info = result else {
+            throw SystemCallError(call: "getaddrinfo", path: host, errno: EINVAL)
+        }
+        defer { freeaddrinfo(result) }
+        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw SystemCallError(call: "socket", path: host, errno: errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) != 0 || listen(fd, backlog) != 0 {
+            let e = errno
+            close(fd)
+            throw SystemCallError(call: "bind", path: "\(host):\(port)", errno: e)
+        }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let family = Int32(storage.ss_family)
+        let bound: UInt16 = withUnsafePointer(to: &storage) { pointer in
+            if family == AF_INET6 {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+        return (fd, Int(bound))
+    }
+
+    /// Accepts one connection; nil when the listening socket was shut down.
+    static func accept(_ fd: Int32) -> Int32? {
+        while true {
+            let client = Glibc.accept(fd, nil, nil)
+            if client >= 0 { return client }
+            if errno == EINTR || errno == ECONNABORTED { continue }
+            return nil
+        }
+    }
+
+    /// Reads what is available (up to `limit` bytes), waiting at most `timeout` seconds.
+    static func readRequest(_ fd: Int32, limit: Int = 8192, timeout: Int = 2) -> [UInt8] {
+        // Also bound writes, so a client that never reads cannot hold the thread.
+        var sendTimeout = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: limit)
+        var total = 0
+        while total < limit {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + total, limit - total, 0) }
+            if n <= 0 { break }
+            total += n
+            // The request line and headers end with an empty line; no body is expected.
+            if total >= 4, (3..<total).contains(where: { buffer[$0 - 3] == 13 && buffer[$0 - 2] == 10 && buffer[$0 - 1] == 13 && buffer[$0] == 10 }) {
+                break
+            }
+        }
+        return Array(buffer[0..<total])
+    }
+
+    /// Half-closes a connection, discards up to 64 KiB of remaining input (bounded by the read
+    /// timeout), then closes it.
+    static func lingeringClose(_ fd: Int32) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var discarded = 0
+        while discarded < 65536 {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            discarded += n
+        }
+        _ = Glibc.close(fd)
+    }
+
+    /// Stops `accept` on a listening socket from another thread.
+    static func shutdownAndClose(_ fd: Int32) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        _ = Glibc.close(fd)
+    }
+
     private static func retryingEINTR(_ body: () -> Int32) -> Int32 {
         while true {
             let r = body()
