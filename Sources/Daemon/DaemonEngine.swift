@@ -198,7 +198,9 @@ public final class DaemonEngine: @unchecked Sendable {
             if !configs.isEmpty { Task { for m in configs { await self.send(m) } } }
             return
         }
-        let result = lock.withLock { intake.accept(message) }
+        // Journaling fsyncs: do it outside the lock (ClipIntake is a value; its Spool is thread-safe).
+        let intake = lock.withLock { self.intake }
+        let result = intake.accept(message)
         switch result {
         case .success(let clip):
             enqueue(offer(clip))

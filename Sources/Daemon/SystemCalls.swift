@@ -31,6 +31,20 @@ enum SystemCalls {
         }
     }
 
+    /// Sends all of `bytes` on a socket with MSG_NOSIGNAL: a peer that went away yields EPIPE,
+    /// not a SIGPIPE that would kill the daemon.
+    static func sendAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError(call: "send", path: "socket", errno: errno)
+            }
+            offset += n
+        }
+    }
+
     static func fsync(_ fd: Int32, path: String) throws {
         if retryingEINTR({ Glibc.fsync(fd) }) != 0 { throw SystemCallError(call: "fsync", path: path, errno: errno) }
     }

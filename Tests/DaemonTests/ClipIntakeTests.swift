@@ -62,7 +62,7 @@ final class ClipIntakeTests: XCTestCase {
     }
 
     func testRejectionsCarryCodesAndNothingIsJournaled() throws {
-        let (intake, spool) = try makeIntake(maxBytes: 4)
+        let (intake, _) = try makeIntake(maxBytes: 4)
         let now = Date()
         let cases: [(InboundMessage, String)] = [
             (InboundMessage(topic: "emotiond/in/a+b/clip", payload: Data([1]), receivedAt: now), "bad_device_id"),

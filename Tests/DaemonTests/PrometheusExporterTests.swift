@@ -60,4 +60,34 @@ final class PrometheusExporterTests: XCTestCase {
             XCTAssertTrue(error is PrometheusExporterError)
         }
     }
+
+    /// A client that resets the connection mid-response must cost an EPIPE, not a SIGPIPE
+    /// (which would kill this test process), and the server keeps serving.
+    func testClientResetMidResponseDoesNotKillTheProcess() throws {
+        let big = String(repeating: "emotiond_padding 1\n", count: 200_000) // ~3.8 MB
+        let exporter = PrometheusExporter(bind: "127.0.0.1", port: 0) { big }
+        try exporter.start()
+        defer { exporter.stop() }
+        let port = try XCTUnwrap(exporter.port)
+        for _ in 0..<3 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = UInt16(port).bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            _ = "GET /metrics HTTP/1.1\r\n\r\n".withCString { send(fd, $0, strlen($0), 0) }
+            var buffer = [UInt8](repeating: 0, count: 1024)
+            _ = recv(fd, &buffer, buffer.count, 0) // the server is now writing
+            var reset = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+            close(fd) // RST
+        }
+        usleep(200_000)
+        let response = try exchange(port: port, "GET /metrics HTTP/1.1\r\n\r\n")
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 200 OK"))
+        XCTAssertEqual(response.components(separatedBy: "\r\n\r\n").last?.utf8.count, big.utf8.count)
+    }
 }

@@ -57,15 +57,15 @@ final class SpoolTests: XCTestCase {
         let spool = try Spool(directory: dir)
         let good = try spool.accept(device: "d", kind: .clip, clipID: "good", payload: Data(repeating: 1, count: 64), capturedAt: Date())
         // A write interrupted before its rename.
-        FileManager.default.createFile(atPath: dir + "/.partial-00000000000000000099", contents: Data("EMSPOOL1".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/.partial-00000000000000000099", contents: Data("EMSPOOL1".utf8)))
         // A truncated journal file (payload shorter than the header says).
         let truncated = try spool.accept(device: "d", kind: .clip, clipID: "cut", payload: Data(repeating: 2, count: 64), capturedAt: Date())
         let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: truncated.path))
         try handle.truncate(atOffset: 40)
         try handle.close()
         // Garbage with a journal name, and a file that is not ours.
-        FileManager.default.createFile(atPath: dir + "/00000000000000000050.spool", contents: Data("garbage".utf8))
-        FileManager.default.createFile(atPath: dir + "/README", contents: Data("operator notes".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/00000000000000000050.spool", contents: Data("garbage".utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/README", contents: Data("operator notes".utf8)))
 
         let recovery = try Spool(directory: dir).recover()
         XCTAssertEqual(recovery.entries, [good])
@@ -77,7 +77,7 @@ final class SpoolTests: XCTestCase {
     func testRecoverLeavesThisRunsWritesInProgressAlone() throws {
         let spool = try Spool(directory: dir)
         let inFlight = dir + "/" + Spool.partialPrefix + Spool.name(of: spool.firstSequenceOfThisRun)
-        FileManager.default.createFile(atPath: inFlight, contents: Data("EMSPOOL1".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: inFlight, contents: Data("EMSPOOL1".utf8)))
         let recovery = try spool.recover()
         XCTAssertEqual(recovery.removedPartials, 0)
         XCTAssertTrue(FileManager.default.fileExists(atPath: inFlight))
@@ -87,7 +87,7 @@ final class SpoolTests: XCTestCase {
 
     func testImplausibleSequenceIsATypedErrorNotAnOverflow() throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/18446744073709551615.spool", contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/18446744073709551615.spool", contents: Data()))
         XCTAssertThrowsError(try Spool(directory: dir)) { XCTAssertEqual(($0 as? SpoolError)?.code, "spool_corrupt") }
     }
 

@@ -77,7 +77,7 @@ public final class PrometheusExporter: @unchecked Sendable {
         let bytes = Array(body.utf8)
         let head = "HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
         let response = Array(head.utf8) + bytes
-        response.withUnsafeBytes { try? SystemCalls.writeAll(client, $0, path: "metrics client") }
+        response.withUnsafeBytes { try? SystemCalls.sendAll(client, $0) }
         // Lingering close: closing with unread input makes the kernel send a reset, which can
         // destroy the response before the client reads it. Half-close, then discard a bounded
         // amount of what the client still sends.
