@@ -262,9 +262,12 @@ public final class DaemonEngine: @unchecked Sendable {
     /// Reports a job that will not be processed and forgets its spool entries.
     private func fail(_ job: ClipJob, code: String, message: String) {
         let event = ErrorEvent(device: job.device, clipID: job.clipID, code: code, message: message, at: clock.now)
+        // Capture the journal entries, not the job: the payload is freed now, which keeps memory
+        // flat under a flood even while error events wait to be sent.
+        let entries = job.spoolEntries
         Task {
             await self.reportNow(event)
-            self.complete(job)
+            self.complete(entries)
         }
     }
 
@@ -329,9 +332,11 @@ public final class DaemonEngine: @unchecked Sendable {
         }
     }
 
-    private func complete(_ job: ClipJob) {
+    private func complete(_ job: ClipJob) { complete(job.spoolEntries) }
+
+    private func complete(_ entries: [SpoolEntry]) {
         guard let spool else { return }
-        for entry in job.spoolEntries {
+        for entry in entries {
             do { try spool.complete(entry) } catch { logger.error("spool: \(error)") }
         }
     }

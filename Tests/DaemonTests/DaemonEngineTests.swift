@@ -2,14 +2,17 @@ import XCTest
 import Fusion
 @testable import Daemon
 
-/// A processor that classifies by payload text: "happy", "sad", ...; "broken" fails with a code.
+/// A processor that classifies by payload text (up to the first NUL): "happy", "sad", ...;
+/// anything else fails with a code.
 private struct TextProcessor: ClipProcessing {
     struct Broken: CodedError { let code = "decode_failed" }
     let seen: Recorder<ClipJob>
 
     func process(_ job: ClipJob) async throws -> EmotionEvent {
-        await seen.append(job)
-        let label = String(decoding: job.parts[0].payload, as: UTF8.self)
+        var record = job // remember what was asked, without holding on to the media
+        for i in record.parts.indices { record.parts[i].payload = Data() }
+        await seen.append(record)
+        let label = String(decoding: job.parts[0].payload.prefix { $0 != 0 }, as: UTF8.self) // text up to padding
         guard let emotion = Emotion(rawValue: label) else { throw Broken() }
         var p = [Float](repeating: 0.02, count: Emotion.count)
         p[emotion.index] = 0.86
@@ -241,5 +244,44 @@ final class DaemonEngineTests: XCTestCase {
             await r.publisher.sent.items.filter { $0.topic.hasPrefix("homeassistant/sensor/") }.count == 6
         }
         await r.engine.drain()
+    }
+
+    /// DESIGN section 7: under a flood, memory stays bounded and every clip is accounted for
+    /// (processed or dropped with an error event). 600 clips of 128 KiB (75 MiB in total)
+    /// go through a queue of 8 in front of one worker; resident memory may grow by far less.
+    func testFloodIsBoundedAndEveryClipIsAccountedFor() async throws {
+        let r = try rig {
+            $0.workers.count = 1
+            $0.workers.queueCapacity = 8
+            $0.outputs.homeAssistant.enabled = false
+        }
+        try await r.engine.start(timers: false)
+        let payload = Data("happy".utf8) + Data(count: 128 * 1024)
+        let before = Self.residentBytes()
+        var peak = before
+        for i in 0..<600 {
+            var distinct = payload // a buffer of its own per message, as from the network
+            distinct[distinct.count - 1] = UInt8(truncatingIfNeeded: i)
+            r.engine.handle(InboundMessage(topic: "emotiond/in/cam\(i % 5)/clip", payload: distinct,
+                                           userProperties: ["clip-id": "f\(i)"], receivedAt: clock.now))
+            if i % 50 == 0 { peak = max(peak, Self.residentBytes()) }
+        }
+        await r.engine.drain()
+        let processed = await r.store.results.items.count
+        await eventually("every drop reported") {
+            let dropped = await r.store.errors.items.filter { $0.code == "dropped" }.count
+            return processed + dropped == 600
+        }
+        XCTAssertEqual(r.engine.stats.snapshot().drops, 600 - processed)
+        XCTAssertGreaterThan(processed, 0)
+        XCTAssertLessThan(peak - before, 32 * 1024 * 1024, "resident memory grew by \((peak - before) >> 20) MiB")
+        await eventually("spool emptied") { (try? Spool(directory: self.dir).pending().isEmpty) ?? false }
+    }
+
+    /// Resident set size from /proc/self/statm.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
 }
