@@ -1,1 +1,0 @@
-// Daemon module: see Package.swift for its concern.

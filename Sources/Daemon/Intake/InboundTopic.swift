@@ -1,0 +1,5 @@
+/// A parsed input topic.
+public struct InboundTopic: Equatable, Sendable {
+    public var device: String
+    public var kind: ClipKind
+}

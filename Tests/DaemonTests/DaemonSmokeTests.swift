@@ -1,6 +1,0 @@
-import XCTest
-@testable import Daemon
-
-final class DaemonModuleTests: XCTestCase {
-    func testModuleLinks() {}
-}
