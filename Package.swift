@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "Media"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),

@@ -32,7 +32,7 @@ public struct AudioRecipe: Codable, Sendable, Equatable {
         switch architecture {
         case .compact:
             return AudioRecipe(architecture: .compact, features: AudioFeatureConfig(), inputFrames: 320,
-                               epochs: 30, batchSize: 32, learningRate: 2e-3, weightDecay: 1e-3, dropout: 0.3,
+                               epochs: 12, batchSize: 32, learningRate: 2e-3, weightDecay: 1e-3, dropout: 0.3,
                                labelSmoothing: 0.1, augment: true, noiseSNRRange: 10...30,
                                pitchSemitoneRange: 1...3, seed: 7)
         case .paper:
