@@ -85,9 +85,12 @@ extension InferenceKernels {
                         for kx in 0..<kw {
                             let ix = ox * window.strideX + kx - window.padLeft
                             if iy >= 0, iy < height, ix >= 0, ix < width {
-                                cell.update(from: image + (iy * width + ix) * channels, count: channels)
+                                // A plain loop: channel counts here are small (1...128), where a
+                                // memcpy call per cell costs more than the copy.
+                                let source = image + (iy * width + ix) * channels
+                                for c in 0..<channels { cell[c] = source[c] }
                             } else {
-                                cell.update(repeating: 0, count: channels)
+                                for c in 0..<channels { cell[c] = 0 }
                             }
                             cell += channels
                         }
