@@ -1,0 +1,54 @@
+import Foundation
+import Fusion
+import Vision
+import XCTest
+@testable import Models
+
+/// Face crops from real RAVDESS frames through mini-XCEPTION: the whole facial path.
+final class FacialRavdessTests: XCTestCase {
+    func testRealRavdessClipsGiveSaneVideoPredictions() throws {
+        let root = FacialModelPaths.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/ravdess-faces")
+        guard let clips = try? FileManager.default.contentsOfDirectory(atPath: root.path),
+              let ffmpeg = ["/usr/bin/ffmpeg", "/usr/local/bin/ffmpeg"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("RAVDESS frames or ffmpeg absent")
+        }
+        let model = try MiniXceptionModel(directory: FacialModelPaths.shippedModels)
+        let cropper = try FaceCropper(detector: FaceDetector())
+        var correct = 0, total = 0
+        for clip in clips.sorted() where clip.hasPrefix("01-") {
+            let frames = try decode(root.appendingPathComponent(clip).appendingPathComponent("frame_%02d.jpg").path, ffmpeg: ffmpeg)
+            let (crops, found) = try cropper.crops(frames: frames)
+            XCTAssertGreaterThanOrEqual(found, 7, clip)
+            let prediction = try XCTUnwrap(model.clipPrediction(crops: crops.compactMap { $0 }), clip)
+            XCTAssertEqual(prediction.probabilities.reduce(0, +), 1, accuracy: 1e-4)
+            XCTAssertEqual(prediction.probabilities[Emotion.calm.index], 0)
+            let truth = Emotion(ravdessID: Int(clip.split(separator: "-")[2])!)!
+            total += 1
+            if prediction.emotion == truth { correct += 1 }
+            let top = prediction.probabilities.enumerated().sorted { $0.element > $1.element }.prefix(3)
+                .map { "\(Emotion(index: $0.offset)!.rawValue) \(String(format: "%.2f", $0.element))" }
+            print("\(clip) truth \(truth.rawValue): \(top.joined(separator: ", "))")
+        }
+        print("mini-XCEPTION on RAVDESS frames: \(correct)/\(total) clips correct")
+        XCTAssertEqual(total, 11)
+        // FER2013 -> RAVDESS transfers poorly (posed faces, 320x180 frames, no calm); measured
+        // here: 3 of 11 clips (both neutral clips and one sad), chance is about 1.6. This pins
+        // that the path works end to end, not an accuracy claim.
+        XCTAssertGreaterThanOrEqual(correct, 3)
+    }
+
+    private func decode(_ pattern: String, ffmpeg: String) throws -> [RGBImage] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ffmpeg)
+        process.arguments = ["-v", "error", "-i", pattern, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let bytes = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        let size = 320 * 180 * 3
+        return try stride(from: 0, to: bytes.count - size + 1, by: size).map {
+            try RGBImage(width: 320, height: 180, pixels: Array(bytes[$0..<$0 + size]))
+        }
+    }
+}
