@@ -29,12 +29,12 @@ public final class FaceDetector: @unchecked Sendable {
         /// Equalise the histogram before detecting (helps dim frames). Default false, as fer.
         public var equalizeHistogram: Bool
         /// Side of the search window around the previous face when following a face through a
-        /// clip, in multiples of that face's side (see `detect(inGray:near:)`). Default 2.
+        /// clip, in multiples of that face's side (see `detect(inGray:near:)`). Default 1.6.
         public var trackingWindow: Double
 
         public init(cascadePath: String? = nil, detectionLongestSide: Int = 320,
                     scaleFactor: Double = 1.1, minNeighbors: Int = 5, minFaceSize: Int = 24,
-                    equalizeHistogram: Bool = false, trackingWindow: Double = 2) {
+                    equalizeHistogram: Bool = false, trackingWindow: Double = 1.6) {
             self.cascadePath = cascadePath
             self.detectionLongestSide = detectionLongestSide
             self.scaleFactor = scaleFactor
@@ -89,7 +89,7 @@ public final class FaceDetector: @unchecked Sendable {
     ///
     /// Frames of a short clip show the same head in nearly the same place, so this searches only
     /// a window `Configuration.trackingWindow` times the previous face's side, scaled so that face
-    /// is about 40 pixels, and only sizes from 0.7 to 1.45 times it: a handful of small pyramid
+    /// is about 32 pixels, and only sizes from 0.7 to 1.45 times it: a handful of small pyramid
     /// levels instead of a whole frame. Returns nil when that search finds nothing; the caller
     /// then runs a full `detect`.
     public func detect(inGray frame: GrayImage, near previous: FaceBox) throws -> FaceBox? {
@@ -100,7 +100,7 @@ public final class FaceDetector: @unchecked Sendable {
         let x0 = max(0, centreX - window / 2), y0 = max(0, centreY - window / 2)
         let x1 = min(frame.width, centreX + window / 2), y1 = min(frame.height, centreY + window / 2)
         guard x1 - x0 >= side / 2, y1 - y0 >= side / 2 else { return nil }
-        let targetSide = 40.0
+        let targetSide = 32.0
         let scale = min(1, targetSide / Double(side))
         let minSize = max(24, Int((targetSide * 0.7).rounded(.down)))
         let maxSize = Int((targetSide * 1.45).rounded(.up))
