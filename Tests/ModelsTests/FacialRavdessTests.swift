@@ -14,27 +14,36 @@ final class FacialRavdessTests: XCTestCase {
         }
         let model = try MiniXceptionModel(directory: FacialModelPaths.shippedModels)
         let cropper = try FaceCropper(detector: FaceDetector())
-        var correct = 0, total = 0
+        var correct = 0, total = 0, framesCorrect = 0, framesSeen = 0
         for clip in clips.sorted() where clip.hasPrefix("01-") {
             let frames = try decode(root.appendingPathComponent(clip).appendingPathComponent("frame_%02d.jpg").path, ffmpeg: ffmpeg)
             let (crops, found) = try cropper.crops(frames: frames)
             XCTAssertGreaterThanOrEqual(found, 7, clip)
-            let prediction = try XCTUnwrap(model.clipPrediction(crops: crops.compactMap { $0 }), clip)
+            let faces = crops.compactMap { $0 }
+            let prediction = try XCTUnwrap(model.clipPrediction(crops: faces), clip)
             XCTAssertEqual(prediction.probabilities.reduce(0, +), 1, accuracy: 1e-4)
             XCTAssertEqual(prediction.probabilities[Emotion.calm.index], 0)
             let truth = Emotion(ravdessID: Int(clip.split(separator: "-")[2])!)!
             total += 1
             if prediction.emotion == truth { correct += 1 }
+            for probabilities in try model.predict(crops: faces) {
+                framesSeen += 1
+                if FERClass(rawValue: argmax(probabilities))!.emotion == truth { framesCorrect += 1 }
+            }
+            if truth == .neutral { XCTAssertEqual(prediction.emotion, .neutral, clip) }
             let top = prediction.probabilities.enumerated().sorted { $0.element > $1.element }.prefix(3)
                 .map { "\(Emotion(index: $0.offset)!.rawValue) \(String(format: "%.2f", $0.element))" }
             print("\(clip) truth \(truth.rawValue): \(top.joined(separator: ", "))")
         }
         print("mini-XCEPTION on RAVDESS frames: \(correct)/\(total) clips correct")
         XCTAssertEqual(total, 11)
-        // FER2013 -> RAVDESS transfers poorly (posed faces, 320x180 frames, no calm); measured
-        // here: 3 of 11 clips (both neutral clips and one sad), chance is about 1.6. This pins
-        // that the path works end to end, not an accuracy claim.
-        XCTAssertGreaterThanOrEqual(correct, 3)
+        print("mini-XCEPTION on RAVDESS frames: \(framesCorrect)/\(framesSeen) frames correct")
+        // FER2013 -> RAVDESS transfers poorly (posed faces, 320x180 frames, no calm). Measured:
+        // 3 of 11 clips (both neutral clips and one sad) and 25-30 of 88 frames, where chance is
+        // about 13 frames. Clip-level argmax flips on near-ties (OpenCV's threaded detection can
+        // group boxes slightly differently between runs), so the pin is on frames. This checks
+        // that the path works end to end; it is not an accuracy claim.
+        XCTAssertGreaterThanOrEqual(framesCorrect, 20)
     }
 
     private func decode(_ pattern: String, ffmpeg: String) throws -> [RGBImage] {
