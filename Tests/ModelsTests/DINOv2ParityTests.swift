@@ -68,6 +68,17 @@ final class DINOv2ParityTests: XCTestCase {
         // Images in a batch do not leak into each other.
         assertClose(embeddings[2].cls, embeddings[0].cls, 1e-5, "same image twice")
         XCTAssertGreaterThan(zip(embeddings[1].cls, embeddings[0].cls).map { abs($0 - $1) }.max()!, 1e-2)
+
+        // A clip matrix: frames without a face borrow the nearest face (earlier on ties).
+        let matrix = try XCTUnwrap(encoder.clipMatrix(crops: [nil, face, nil, mirrored, nil, nil]))
+        XCTAssertEqual(matrix.count, 6 * 384)
+        let rows = (0..<6).map { Array(matrix[$0 * 384..<($0 + 1) * 384]) }
+        for (row, source) in zip(rows, [0, 0, 0, 1, 1, 1]) {
+            assertClose(row, embeddings[source].cls, 1e-4, "clip row from image \(source)")
+        }
+        let means = try XCTUnwrap(encoder.clipMatrix(crops: [face], pooling: .patchMean))
+        assertClose(means, embeddings[0].patchMean, 1e-4, "patch-mean pooling")
+        XCTAssertNil(try encoder.clipMatrix(crops: [nil, nil]))
     }
 
     func testBadSizesAreTypedErrors() throws {
