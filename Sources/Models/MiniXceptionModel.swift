@@ -207,7 +207,7 @@ public final class MiniXceptionModel: FacialEmotionModel, @unchecked Sendable {
             default:
                 throw mismatch(layer, "unsupported layer type")
             }
-            guard shape == layer.output_shape else {
+            guard shape.allSatisfy({ $0 > 0 }), shape == layer.output_shape else {
                 throw mismatch(layer, "output shape \(shape), sidecar says \(layer.output_shape)")
             }
             stepOfName[layer.name] = steps.count
