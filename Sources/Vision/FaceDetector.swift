@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Determinism: with OpenCV's thread pool larger than 1, raw hits are gathered in a varying
 /// order and grouped boxes can differ by a pixel or so between runs; with
-/// `setOpenCVThreadCount(1)` (the daemon's setting) results are repeatable.
+/// `setOpenCVThreadCount(1)` (right for one worker per core) results are repeatable.
 ///
 /// Thread safety: a detector may be shared; calls to `detect` are serialised by a lock because
 /// OpenCV's classifier keeps per-call scratch state. Give each worker its own detector to detect
