@@ -76,7 +76,8 @@ struct FacialWeights {
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (p, acc.1 || o)
             }
-            guard !overflow, count * elementSize == offsets[1] - offsets[0] else {
+            let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: elementSize)
+            guard !overflow, !bytesOverflow, bytes == offsets[1] - offsets[0] else {
                 throw FacialModelError.malformedWeights("\(name): \(offsets[1] - offsets[0]) bytes do not hold \(dtype) \(shape)")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
