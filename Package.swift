@@ -94,6 +94,8 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        // Runs the built `emotiond` binary as a user would.
+        .testTarget(name: "CLITests", dependencies: ["emotiond", "Fusion"]),
     ],
     swiftLanguageModes: [.v5]
 )
