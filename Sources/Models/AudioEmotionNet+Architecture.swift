@@ -8,6 +8,11 @@ extension AudioEmotionNet {
         /// Conv1d(k5, p2) -> ReLU -> BatchNorm -> MaxPool(2, 2) with 512, 512, 256, 256, 128
         /// filters, flatten, Linear 512 -> ReLU -> Dropout -> Linear 8. Its flatten width, and so
         /// its input length, is fixed by `Configuration.inputFrames` (divisible into 5 halvings).
+        ///
+        /// The Kaggle notebook the paper follows feeds the *flattened* feature vector as a
+        /// one-channel sequence; `featureCount: 1, inputFrames: 5984` reproduces that layout and
+        /// the paper's flatten width of 23,936 (128 x 187), about 8 GFLOP per clip. The default
+        /// (features as 42 channels over 128 frames) is the same stack at ~0.25 GFLOP.
         case paper
         /// A small net that trains fully on 2 cores in minutes: Conv1d 64 k5 -> BN -> ReLU ->
         /// MaxPool2, Conv1d 128 k5 -> BN -> ReLU -> MaxPool2, Conv1d 128 k3 -> BN -> ReLU,

@@ -44,6 +44,11 @@ final class AudioEmotionNetTests: XCTestCase {
         XCTAssertEqual(probs[0].reduce(0, +), 1, accuracy: 1e-5)
     }
 
+    func testPaperNetOnAFlattenedOneChannelSequenceHasThePapersFlattenWidth() throws {
+        let net = try AudioEmotionNet(configuration: .init(architecture: .paper, featureCount: 1, inputFrames: 5984), seed: 1)
+        XCTAssertEqual(net.network.layers.compactMap { $0 as? Linear }.first?.inFeatures, 23_936)
+    }
+
     func testPaperNetAcceptsOtherLengthsByCroppingOrPadding() throws {
         let net = try AudioEmotionNet(configuration: .init(architecture: .paper, featureCount: 4, inputFrames: 32), seed: 1)
         XCTAssertEqual(try net.predict(features: randomFeatures([1, 4, 50], seed: 4)).count, 1)
@@ -126,16 +131,11 @@ final class AudioEmotionNetTests: XCTestCase {
         try net.fitFeatureStandardization(x)
         let adam = Adam(learningRate: 3e-3)
         var rng = SeededRandom(seed: 4)
-        let item = 42 * 32
         for _ in 0..<12 {
             let order = rng.permutation(96)
             for start in stride(from: 0, to: 96, by: 16) {
                 let idx = order[start..<(start + 16)]
-                var batch = Tensor(zeros: [16, 42, 32])
-                for (r, i) in idx.enumerated() {
-                    batch.data.replaceSubrange(r * item..<(r + 1) * item, with: x.data[i * item..<(i + 1) * item])
-                }
-                try net.trainStep(features: batch, labels: idx.map { y[$0] }, optimizer: adam)
+                try net.trainStep(features: x.items(idx), labels: idx.map { y[$0] }, optimizer: adam)
             }
         }
         let probs = try net.predict(features: tx)
