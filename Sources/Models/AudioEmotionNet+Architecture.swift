@@ -33,7 +33,7 @@ extension AudioEmotionNet {
         public var architecture: Architecture
         /// Feature rows per frame (channels of the first conv); 42 = ZCR + RMS + 40 MFCC.
         public var featureCount: Int
-        /// Frames per example; inputs are centre-cropped or end-padded to this length.
+        /// Frames per example; inputs are centre-cropped or centre-padded to this length.
         public var inputFrames: Int
         /// Dropout rate before the classifier (training only).
         public var dropout: Float

@@ -55,10 +55,11 @@ final class AudioEmotionNetTests: XCTestCase {
         XCTAssertEqual(try net.predict(features: randomFeatures([1, 4, 7], seed: 5)).count, 1)
     }
 
-    func testTimeAxisIsCentreCroppedOrEndPadded() {
+    func testTimeAxisIsCentreCroppedOrCentrePadded() {
         let x = Tensor(shape: [1, 2, 5], data: [1, 2, 3, 4, 5, 10, 20, 30, 40, 50])
         XCTAssertEqual(AudioEmotionNet.fitTimeAxis(x, frames: 3).data, [2, 3, 4, 20, 30, 40])
-        XCTAssertEqual(AudioEmotionNet.fitTimeAxis(x, frames: 7).data, [1, 2, 3, 4, 5, 0, 0, 10, 20, 30, 40, 50, 0, 0])
+        XCTAssertEqual(AudioEmotionNet.fitTimeAxis(x, frames: 8).data,
+                       [0, 1, 2, 3, 4, 5, 0, 0, 0, 10, 20, 30, 40, 50, 0, 0])
         XCTAssertEqual(AudioEmotionNet.fitTimeAxis(x, frames: 5), x)
     }
 
@@ -71,7 +72,7 @@ final class AudioEmotionNetTests: XCTestCase {
         XCTAssertEqual(net.featureStd.value.data, [1, 1], "a constant row keeps scale 1 instead of dividing by 0")
         let prepared = try net.prepare(x)
         XCTAssertEqual(prepared.shape, [2, 2, 6])
-        XCTAssertEqual(Array(prepared.data[0..<12]), [-1, 1, -1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(Array(prepared.data[0..<12]), [0, -1, 1, -1, 1, 0, 0, 0, 0, 0, 0, 0])
     }
 
     func testHostileInputsAreTypedErrors() throws {
