@@ -152,7 +152,7 @@ final class AudioEmotionNetTests: XCTestCase {
         defer { BLASThreads.set(threads) }
         let x = randomFeatures([1, 42, 128], seed: 9)
         for arch in AudioEmotionNet.Architecture.allCases {
-            let net = try AudioEmotionNet(configuration: .init(architecture: arch), seed: 1)
+            let net = try AudioEmotionNet(configuration: .init(architecture: arch, inputFrames: 128), seed: 1)
             _ = try net.predict(features: x)
             let runs = 5
             let start = DispatchTime.now().uptimeNanoseconds
