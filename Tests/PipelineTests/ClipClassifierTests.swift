@@ -51,7 +51,8 @@ final class ClipClassifierTests: XCTestCase {
     }
 
     func testVideoOnlyClipFallsBackToVideo() throws {
-        let event = try classifier().classify(try bytes(Self.samples.appendingPathComponent("01-01-08-02-01-01-19.mp4")))
+        let c = try classifier()
+        let event = try c.classify(try bytes(Self.samples.appendingPathComponent("01-01-08-02-01-01-19.mp4")))
         XCTAssertNil(event.modalities.audio)
         XCTAssertEqual(event.fusion.modalitiesUsed, [.video])
         XCTAssertEqual(event.probabilities[Emotion.calm.rawValue], 0)
@@ -82,7 +83,8 @@ final class ClipClassifierTests: XCTestCase {
 
     func testClipWithoutAFaceSaysSoAndFallsBackToAudio() throws {
         let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/testpattern_with_speech", withExtension: "mp4"))
-        let event = try classifier().classify(try bytes(url))
+        let c = try classifier()
+        let event = try c.classify(try bytes(url))
         let video = try XCTUnwrap(event.modalities.video)
         // The Haar cascade fires on the pattern's shapes in a frame or two; such sporadic hits
         // stay below the share of frames a real face gives and are not classified.
@@ -94,8 +96,9 @@ final class ClipClassifierTests: XCTestCase {
     }
 
     func testSilenceWithoutVideoIsAClearError() throws {
+        let c = try classifier()
         let silence = WAV.pcm16(samples: [Float](repeating: 0, count: 32000), sampleRate: 16000)
-        XCTAssertThrowsError(try classifier().classify(silence)) { error in
+        XCTAssertThrowsError(try c.classify(silence)) { error in
             XCTAssertEqual((error as? PipelineError)?.code, "no_usable_signal")
             XCTAssertTrue("\(error)".contains("silent"), "\(error)")
         }
