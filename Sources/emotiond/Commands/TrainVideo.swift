@@ -13,13 +13,14 @@ struct TrainVideo: ParsableCommand {
         commandName: "video",
         abstract: "Train the paper's ViT video head (DINOv2 embeddings -> 2D CNN + 3 linear) and save it.",
         discussion: """
-        Labels come from the folder's MANIFEST.csv (columns file,emotion) or, without one, from
+        Labels come from the folder's MANIFEST.csv (columns file,emotion) or, without one, from \
         RAVDESS file names found in the folder and its subfolders (third field = emotion 01..08).
-        Each clip: 22 evenly spaced frames, the main face per frame (Haar cascade), an RGB crop
-        of --input-size pixels, one DINOv2 ViT-S/14 embedding per crop -> a [22 x 384] matrix,
-        cached in --cache (keyed by clip size and mtime, encoder weights, crop size, pooling).
-        Then the head trains with Adam; progress (epoch, loss, training accuracy, ETA) goes to
-        stderr. The model file is self-describing (emotiond-video-head-v1).
+
+        Each clip: 22 evenly spaced frames, the main face per frame (Haar cascade), an RGB crop \
+        of --input-size pixels, one DINOv2 ViT-S/14 embedding per crop, giving a [22 x 384] \
+        matrix cached in --cache (keyed by clip size and mtime, encoder weights, crop size, \
+        pooling). Then the head trains with Adam; progress (epoch, loss, training accuracy, \
+        ETA) goes to stderr. The model file is self-describing (emotiond-video-head-v1).
 
         This does not replace the default facial model (FER2013 mini-XCEPTION): see docs/VIDEO.md.
 
