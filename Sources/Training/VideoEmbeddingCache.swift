@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import NN
 
 /// On-disk cache of clip embedding matrices, one small safetensors file per clip.
@@ -41,8 +42,14 @@ public struct VideoEmbeddingCache: Sendable {
     }
 
     /// Stores `entry` under `key` (atomically).
+    ///
+    /// - Throws: `ModelError.invalidInput` for a matrix that is not whole rows of `width`;
+    ///   `SafeTensorsError` or a file-system error when the file cannot be written.
     public func write(_ entry: Entry, key: String, width: Int) throws {
         let values = entry.matrix ?? []
+        guard width > 0, values.count % width == 0 else {
+            throw ModelError(.invalidInput, "an embedding matrix of \(values.count) values is not rows of \(width)")
+        }
         let tensor = Tensor(shape: [values.count / width, width], data: values)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try SafeTensors.write(["embeddings": tensor],

@@ -55,6 +55,7 @@ final class VideoDatasetTests: XCTestCase {
         // A file whose stored key differs (a digest collision or a copy) is a miss.
         try FileManager.default.copyItem(at: cache.url(forKey: "clip a"), to: cache.url(forKey: "clip d"))
         XCTAssertNil(cache.read(key: "clip d", width: 16))
+        XCTAssertThrowsError(try cache.write(.init(matrix: [1, 2, 3], facesFound: 1), key: "clip e", width: 16))
         // Garbage is a miss too.
         try Data("garbage".utf8).write(to: cache.url(forKey: "clip a"))
         XCTAssertNil(cache.read(key: "clip a", width: 16))
