@@ -1,24 +1,37 @@
 import Foundation
+import Fusion
 import NN
 
-/// The paper's best video head ("2D CNN + 3 linear", Srihari & Bhaskaran 2024), inference only.
+/// The paper's best video head ("2D CNN + 3 linear", Srihari & Bhaskaran 2024), trainable with
+/// the NN runtime and used as is for inference: one implementation of the forward pass.
 ///
 /// Input: one clip as a `[frames, embeddingWidth]` matrix (one ViT embedding per frame), read
-/// as a one-channel image. Layers:
+/// as a one-channel image, NCHW `[N, 1, frames, embeddingWidth]`. Layers (`network.layers`):
 ///
-///     conv 3x3 valid (32) -> ReLU -> max pool 2x2
-///     conv 3x3 valid (64) -> ReLU -> max pool 2x2
-///     flatten (channel, row, column) -> linear 128 -> ReLU -> linear 64 -> ReLU -> linear 8 -> softmax
+///     0 conv 3x3 valid (1 -> 32)   1 ReLU   2 max pool 2x2
+///     3 conv 3x3 valid (32 -> 64)  4 ReLU   5 max pool 2x2
+///     6 flatten (channel, row, column)
+///     7 linear -> 128   8 ReLU   9 linear 128 -> 64   10 ReLU   11 linear 64 -> 8 (logits)
 ///
 /// The pooling is not named in the paper; it is inferred from its flatten width 48,640, which is
 /// exactly what this geometry gives for 22 frames of ViT-B embeddings (768):
 /// 22x768 -> 20x766 -> 10x383 -> 8x381 -> 4x190, and 64 x 4 x 190 = 48,640 (`flattenedWidth`).
 /// With DINOv2 ViT-S (384) it is 64 x 4 x 94 = 24,064.
 ///
-/// Parameters use PyTorch layouts and names (conv `[out, in, 3, 3]`, linear `[out, in]`), the
-/// layouts of the NN training runtime, which will train it; they are rearranged once at init for
-/// the NHWC inference kernels. Immutable after init.
-public struct VideoHead: Sendable {
+/// Before the first conv, each embedding column is standardised with `inputMean` / `inputStd`
+/// (fitted on the training clips by `fitInputStandardization`, saved in the model file; identity
+/// until fitted). Not in the paper, which does not say how its inputs were scaled: raw DINOv2
+/// CLS values reach about 8 with strongly non-zero column means, and without this a freshly
+/// initialised head starts at a cross-entropy near 19 (measured on RAVDESS clips) instead of
+/// ln 8 = 2.1.
+///
+/// Parameters are named PyTorch style (`conv1.weight` `[32, 1, 3, 3]`, `fc1.weight`
+/// `[128, flattened]`...; see `parameterShapes`), which is also how model files store them
+/// (`VideoHead+File.swift`).
+///
+/// Ownership: the layers cache activations for backward, so one instance serves one thread at a
+/// time (the same rule as every NN model); parallel workers each load their own instance.
+public final class VideoHead {
     /// Input size of the head.
     public struct Geometry: Sendable, Equatable {
         /// Frames per clip (22 in the paper).
@@ -38,7 +51,17 @@ public struct VideoHead: Sendable {
 
         /// Width of the flattened feature vector entering the first linear layer.
         public var flattenedWidth: Int { 64 * pooledSize.rows * pooledSize.columns }
+
+        /// Values per clip (`frames * embeddingWidth`).
+        public var valuesPerClip: Int { frames * embeddingWidth }
     }
+
+    /// Number of output classes (`Emotion.count`).
+    public static let classCount = Emotion.count
+
+    /// The PyTorch-style parameter names, each with the index of its layer in `network.layers`.
+    static let parameterLayers: [(prefix: String, layer: Int)] =
+        [("conv1", 0), ("conv2", 3), ("fc1", 7), ("fc2", 9), ("fc3", 11)]
 
     /// Parameter names and shapes, PyTorch style.
     public static func parameterShapes(_ geometry: Geometry) -> [String: [Int]] {
@@ -46,147 +69,207 @@ public struct VideoHead: Sendable {
          "conv2.weight": [64, 32, 3, 3], "conv2.bias": [64],
          "fc1.weight": [128, geometry.flattenedWidth], "fc1.bias": [128],
          "fc2.weight": [64, 128], "fc2.bias": [64],
-         "fc3.weight": [8, 64], "fc3.bias": [8]]
+         "fc3.weight": [classCount, 64], "fc3.bias": [classCount]]
     }
 
     /// The input size this head was built for.
     public let geometry: Geometry
-    /// The parameters as given (PyTorch layouts).
-    public let parameters: [String: Tensor]
-    private let conv1HWIO: [Float], conv2HWIO: [Float]
+    /// The layer stack, logits out (softmax is applied by `predict`, and by the loss in training).
+    public let network: Sequential
+    /// Per-column mean subtracted from every frame's embedding, `[embeddingWidth]`.
+    public let inputMean: Parameter
+    /// Per-column scale divided out after the mean, `[embeddingWidth]` (kept >= 1e-6).
+    public let inputStd: Parameter
 
-    /// Builds the head from named parameters.
+    /// A freshly initialised head (He-normal weights, the output layer's scaled by 0.1; zero
+    /// biases), deterministic per seed: the starting point for training.
     ///
     /// - Throws: `FacialModelError.invalidInput` if the geometry is too small for two
-    ///   conv+pool stages, `.tensorMismatch` for a missing or misshapen parameter.
-    public init(geometry: Geometry, parameters: [String: Tensor]) throws {
-        guard geometry.frames >= 10, geometry.embeddingWidth >= 10 else {
-            throw FacialModelError.invalidInput("video head needs at least 10 frames and 10 embedding values, got \(geometry.frames)x\(geometry.embeddingWidth)")
-        }
-        for (name, shape) in Self.parameterShapes(geometry) where parameters[name]?.shape != shape {
-            throw FacialModelError.tensorMismatch(name: name, expected: shape, found: parameters[name]?.shape)
+    ///   conv+pool stages (fewer than 10 frames or embedding values).
+    public init(geometry: Geometry, seed: UInt64) throws {
+        guard geometry.frames >= 10, geometry.embeddingWidth >= 10,
+              geometry.frames <= 4096, geometry.embeddingWidth <= 65_536 else {
+            throw FacialModelError.invalidInput(
+                "video head needs 10...4096 frames and 10...65536 embedding values, got \(geometry.frames)x\(geometry.embeddingWidth)")
         }
         self.geometry = geometry
-        self.parameters = parameters
-        conv1HWIO = Self.hwio(parameters["conv1.weight"]!)
-        conv2HWIO = Self.hwio(parameters["conv2.weight"]!)
+        inputMean = Parameter(name: "mean", value: Tensor(zeros: [geometry.embeddingWidth]))
+        inputStd = Parameter(name: "std", value: Tensor(shape: [geometry.embeddingWidth], repeating: 1))
+        var rng = SeededRandom(seed: seed)
+        network = Sequential([
+            Conv2d(inChannels: 1, outChannels: 32, kernelSize: 3, rng: &rng), ReLU(), MaxPool2d(kernelSize: 2),
+            Conv2d(inChannels: 32, outChannels: 64, kernelSize: 3, rng: &rng), ReLU(), MaxPool2d(kernelSize: 2),
+            Flatten(),
+            Linear(inFeatures: geometry.flattenedWidth, outFeatures: 128, rng: &rng), ReLU(),
+            Linear(inFeatures: 128, outFeatures: 64, rng: &rng), ReLU(),
+            Linear(inFeatures: 64, outFeatures: Self.classCount, rng: &rng),
+        ])
+        // The output layer starts 10x smaller than He: near-uniform first predictions (loss
+        // near ln 8) instead of confident random ones, after two max pools have raised the
+        // activations' scale.
+        let output = network.layers[11].parameters[0]
+        output.value.data = output.value.data.map { $0 * 0.1 }
     }
 
-    /// A freshly initialised head (He-uniform weights, zero biases), deterministic per seed:
-    /// the starting point for training.
-    public init(geometry: Geometry, seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
-        var parameters: [String: Tensor] = [:]
-        for (name, shape) in Self.parameterShapes(geometry) {
-            let count = shape.reduce(1, *)
-            if name.hasSuffix(".bias") {
-                parameters[name] = Tensor(zeros: shape)
-            } else {
-                let fanIn = shape.dropFirst().reduce(1, *)
-                let bound = Float((6.0 / Double(fanIn)).squareRoot())
-                // 24 random bits -> uniform in [-bound, bound).
-                let step = 2 * bound / Float(1 << 24)
-                var values = [Float](repeating: 0, count: count)
-                for i in 0..<count { values[i] = Float(generator.next() >> 40) * step - bound }
-                parameters[name] = Tensor(shape: shape, data: values)
+    /// Builds the head from named parameters (PyTorch names and layouts, see `parameterShapes`),
+    /// optionally with `input.mean` and `input.std` (identity standardisation when absent).
+    ///
+    /// - Throws: `FacialModelError.invalidInput` for a geometry that is too small,
+    ///   `.tensorMismatch` for a missing or misshapen parameter.
+    public convenience init(geometry: Geometry, parameters: [String: Tensor]) throws {
+        try self.init(geometry: geometry, seed: 0)
+        for (name, parameter) in namedParameters {
+            guard let value = parameters[name], value.shape == parameter.value.shape else {
+                throw FacialModelError.tensorMismatch(name: name, expected: parameter.value.shape, found: parameters[name]?.shape)
             }
+            parameter.value = value
         }
-        try self.init(geometry: geometry, parameters: parameters)
+        for (name, parameter) in [("input.mean", inputMean), ("input.std", inputStd)] {
+            guard let value = parameters[name] else { continue }
+            guard value.shape == parameter.value.shape else {
+                throw FacialModelError.tensorMismatch(name: name, expected: parameter.value.shape, found: value.shape)
+            }
+            parameter.value = value
+        }
     }
+
+    /// Every trainable tensor under its PyTorch-style name, in layer order. The `Parameter`s are
+    /// the network's own storage: an optimiser step through `network.parameters` shows here.
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        Self.parameterLayers.flatMap { prefix, index in
+            network.layers[index].parameters.map { ("\(prefix).\($0.name)", $0) }
+        }
+    }
+
+    /// Every tensor that makes up the head, under its file name: `namedParameters`, then the
+    /// input standardisation (`input.mean`, `input.std`).
+    public var namedTensors: [(name: String, parameter: Parameter)] {
+        namedParameters + [("input.mean", inputMean), ("input.std", inputStd)]
+    }
+
+    /// A snapshot of the current values of `namedTensors` by name.
+    public var parameters: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: namedTensors.map { ($0.name, $0.parameter.value) })
+    }
+
+    /// Number of trainable scalars (3.1 M for 22 x 384, almost all in `fc1`).
+    public var parameterCount: Int { network.parameterCount }
+
+    // MARK: Inference
 
     /// Eight emotion probabilities (in `Emotion` order) per clip. Each clip is
     /// `frames * embeddingWidth` values, frame-major.
+    ///
+    /// - Throws: `FacialModelError.invalidInput` for a clip of another size or with NaN or
+    ///   infinite values.
     public func predict(clips: [[Float]]) throws -> [[Float]] {
-        let f = geometry.frames, e = geometry.embeddingWidth
-        for clip in clips where clip.count != f * e {
-            throw FacialModelError.invalidInput("video head takes \(f)x\(e) = \(f * e) values per clip, got \(clip.count)")
+        var out: [[Float]] = []
+        out.reserveCapacity(clips.count)
+        // Chunks bound the activation memory (about 2 MB per 22 x 384 clip).
+        for start in stride(from: 0, to: clips.count, by: 32) {
+            let chunk = Array(clips[start..<min(clips.count, start + 32)])
+            let probabilities = Softmax.probabilities(logits(try batch(chunk), training: false))
+            for row in chunk.indices {
+                out.append(Array(probabilities.data[(row * Self.classCount)..<((row + 1) * Self.classCount)]))
+            }
         }
-        guard !clips.isEmpty else { return [] }
-        let batch = clips.count
-        let input = clips.flatMap { $0 }
-        let conv = InferenceKernels.Window2D(kernelHeight: 3, kernelWidth: 3)
-        let pool = InferenceKernels.Window2D(kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2)
+        return out
+    }
 
-        let stage1 = convReluPool(input, batch: batch, height: f, width: e, inChannels: 1, kernel: conv1HWIO,
-                                  bias: parameters["conv1.bias"]!.data, outChannels: 32, conv: conv, pool: pool)
-        let stage2 = convReluPool(stage1.values, batch: batch, height: stage1.height, width: stage1.width, inChannels: 32,
-                                  kernel: conv2HWIO, bias: parameters["conv2.bias"]!.data, outChannels: 64, conv: conv, pool: pool)
-        // Flatten in PyTorch's (channel, row, column) order.
-        let (rows, columns) = (stage2.height, stage2.width)
-        let width = 64 * rows * columns
-        var flat = [Float](repeating: 0, count: batch * width)
-        for b in 0..<batch {
-            for y in 0..<rows {
-                for x in 0..<columns {
-                    let src = ((b * rows + y) * columns + x) * 64
-                    for c in 0..<64 { flat[b * width + (c * rows + y) * columns + x] = stage2.values[src + c] }
+    /// Logits `[N, 8]` for a standardised batch `[N, 1, frames, embeddingWidth]` (see `batch(_:)`);
+    /// `training` is passed to the layers (it changes nothing in this head, which has neither
+    /// dropout nor batch norm, but it is the NN contract).
+    public func logits(_ batch: Tensor, training: Bool) -> Tensor {
+        network.forward(batch, training: training)
+    }
+
+    /// Checks clips, standardises each embedding column and stacks them into the network's
+    /// input `[N, 1, frames, embeddingWidth]`.
+    ///
+    /// - Throws: `FacialModelError.invalidInput` for a clip of another size or with NaN or
+    ///   infinite values.
+    public func batch(_ clips: [[Float]]) throws -> Tensor {
+        let f = geometry.frames, e = geometry.embeddingWidth
+        try check(clips)
+        let mean = inputMean.value.data
+        let invStd = inputStd.value.data.map { 1 / max($0, 1e-6) }
+        var values = [Float](repeating: 0, count: clips.count * f * e)
+        values.withUnsafeMutableBufferPointer { out in
+            for (c, clip) in clips.enumerated() {
+                clip.withUnsafeBufferPointer { x in
+                    for row in 0..<f {
+                        let base = (c * f + row) * e
+                        for col in 0..<e { out[base + col] = (x[row * e + col] - mean[col]) * invStd[col] }
+                    }
                 }
             }
         }
-        var hidden = linear(flat, batch: batch, "fc1", relu: true)
-        hidden = linear(hidden, batch: batch, "fc2", relu: true)
-        var logits = linear(hidden, batch: batch, "fc3", relu: false)
-        logits.withUnsafeMutableBufferPointer { InferenceKernels.softmaxRows($0.baseAddress!, rows: batch, columns: 8) }
-        return (0..<batch).map { Array(logits[$0 * 8..<($0 + 1) * 8]) }
+        return Tensor(shape: [clips.count, 1, f, e], data: values)
     }
 
-    private func convReluPool(_ x: [Float], batch: Int, height: Int, width: Int, inChannels: Int, kernel: [Float],
-                              bias: [Float], outChannels: Int, conv: InferenceKernels.Window2D,
-                              pool: InferenceKernels.Window2D) -> (values: [Float], height: Int, width: Int) {
-        let ch = conv.outputHeight(height), cw = conv.outputWidth(width)
-        var convolved = [Float](repeating: 0, count: batch * ch * cw * outChannels)
-        x.withUnsafeBufferPointer { xp in kernel.withUnsafeBufferPointer { kp in bias.withUnsafeBufferPointer { bp in
-            convolved.withUnsafeMutableBufferPointer { op in
-                InferenceKernels.conv2dNHWC(input: xp.baseAddress!, batch: batch, height: height, width: width,
-                                            inChannels: inChannels, kernel: kp.baseAddress!, bias: bp.baseAddress!,
-                                            outChannels: outChannels, window: conv, output: op.baseAddress!)
-                InferenceKernels.relu(op.baseAddress!, count: op.count)
+    /// Sets `inputMean` / `inputStd` to each embedding column's statistics over every frame of
+    /// `clips` (the training set). Call once before training.
+    ///
+    /// - Throws: `FacialModelError.invalidInput` for no clips, or clips of another size or with
+    ///   NaN or infinite values.
+    public func fitInputStandardization(_ clips: [[Float]]) throws {
+        guard !clips.isEmpty else { throw FacialModelError.invalidInput("standardisation needs at least one clip") }
+        try check(clips)
+        let e = geometry.embeddingWidth
+        var sum = [Double](repeating: 0, count: e), squares = [Double](repeating: 0, count: e)
+        for clip in clips {
+            for row in 0..<geometry.frames {
+                for col in 0..<e {
+                    let v = Double(clip[row * e + col])
+                    sum[col] += v
+                    squares[col] += v * v
+                }
             }
-        } } }
-        let ph = pool.outputHeight(ch), pw = pool.outputWidth(cw)
-        var pooled = [Float](repeating: 0, count: batch * ph * pw * outChannels)
-        convolved.withUnsafeBufferPointer { cp in pooled.withUnsafeMutableBufferPointer { pp in
-            InferenceKernels.maxPool2dNHWC(input: cp.baseAddress!, batch: batch, height: ch, width: cw,
-                                           channels: outChannels, window: pool, output: pp.baseAddress!)
-        } }
-        return (pooled, ph, pw)
+        }
+        let count = Double(clips.count * geometry.frames)
+        let mean = sum.map { $0 / count }
+        let std = zip(squares, mean).map { q, mu in max(q / count - mu * mu, 0).squareRoot() }
+        inputMean.value = Tensor(shape: [e], data: mean.map(Float.init))
+        inputStd.value = Tensor(shape: [e], data: std.map { $0 > 1e-6 ? Float($0) : 1 })
     }
 
-    private func linear(_ x: [Float], batch: Int, _ name: String, relu: Bool) -> [Float] {
-        let weight = parameters[name + ".weight"]!, bias = parameters[name + ".bias"]!.data
-        let outputs = weight.shape[0], inputs = weight.shape[1]
-        var out = [Float](repeating: 0, count: batch * outputs)
-        x.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
-            out.withUnsafeMutableBufferPointer { op in
-                InferenceKernels.broadcastRows(bp.baseAddress!, rows: batch, columns: outputs, into: op.baseAddress!)
-                InferenceKernels.gemm(transposeB: true, m: batch, n: outputs, k: inputs, a: xp.baseAddress!, lda: inputs,
-                                      b: wp.baseAddress!, ldb: inputs, beta: 1, c: op.baseAddress!, ldc: outputs)
-                if relu { InferenceKernels.relu(op.baseAddress!, count: op.count) }
+    private func check(_ clips: [[Float]]) throws {
+        let f = geometry.frames, e = geometry.embeddingWidth
+        for clip in clips {
+            guard clip.count == f * e else {
+                throw FacialModelError.invalidInput("video head takes \(f)x\(e) = \(f * e) values per clip, got \(clip.count)")
             }
-        } } }
-        return out
+            guard clip.allSatisfy({ $0.isFinite }) else {
+                throw FacialModelError.invalidInput("video head input contains NaN or infinite values")
+            }
+        }
     }
 
-    /// OIHW -> HWIO.
-    private static func hwio(_ w: Tensor) -> [Float] {
-        let (o, i, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        var out = [Float](repeating: 0, count: w.count)
-        for a in 0..<o { for b in 0..<i { for y in 0..<kh { for x in 0..<kw {
-            out[((y * kw + x) * i + b) * o + a] = w.data[((a * i + b) * kh + y) * kw + x]
-        } } } }
-        return out
-    }
-}
+    // MARK: Training
 
-/// SplitMix64: a small deterministic generator for reproducible initialisation.
-private struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+    /// One optimisation step on a standardised mini-batch `[N, 1, frames, embeddingWidth]` (from
+    /// `batch(_:)`): forward, loss,
+    /// backward, `optimizer.step`. Returns the mean loss and the logits (for training accuracy).
+    /// `labels` are `Emotion.index` values.
+    ///
+    /// - Throws: `FacialModelError.invalidInput` for a batch of another shape or labels outside
+    ///   `0..<8` or not one per item.
+    @discardableResult
+    public func trainStep(batch: Tensor, labels: [Int], optimizer: Adam,
+                          loss: CrossEntropyLoss = CrossEntropyLoss()) throws -> (loss: Float, logits: Tensor) {
+        guard batch.shape.count == 4, batch.shape[0] > 0,
+              Array(batch.shape.dropFirst()) == [1, geometry.frames, geometry.embeddingWidth] else {
+            throw FacialModelError.invalidInput(
+                "training batch must be [N, 1, \(geometry.frames), \(geometry.embeddingWidth)], got \(batch.shape)")
+        }
+        guard labels.count == batch.shape[0], labels.allSatisfy({ (0..<Self.classCount).contains($0) }) else {
+            throw FacialModelError.invalidInput("need \(batch.shape[0]) labels in 0..<\(Self.classCount), got \(labels)")
+        }
+        let logits = network.forward(batch, training: true)
+        network.zeroGrad()
+        let (value, gradient) = loss(logits: logits, labels: labels)
+        _ = network.backward(gradient)
+        optimizer.step(network.parameters)
+        return (value, logits)
     }
 }

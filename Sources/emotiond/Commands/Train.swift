@@ -7,7 +7,7 @@ import Training
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model.",
-        subcommands: [TrainAudio.self])
+        subcommands: [TrainAudio.self, TrainVideo.self])
 }
 
 /// Recipe options shared by `train audio` and `evaluate audio` (cross-validation trains too).
