@@ -62,12 +62,9 @@ final class MosquittoSession: @unchecked Sendable {
                               message: "mosquitto_new failed for client id '\(configuration.clientID)' (an empty id needs cleanSession)")
         }
         self.handle = handle
-        do {
-            try apply(configuration)
-        } catch {
-            mosquitto_destroy(handle)
-            throw error
-        }
+        // Every stored property is set: if `apply` throws, Swift runs `deinit`, which destroys
+        // the handle. Destroying it here too would free it twice.
+        try apply(configuration)
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         installCallbacks()
     }
@@ -256,6 +253,15 @@ final class MosquittoSession: @unchecked Sendable {
 
     /// Resumes `connect()` with an error once; optionally stops the network thread.
     private func failFirstConnect(_ error: BrokerError, stop: Bool) {
+        var error = error
+        // Under TLS 1.3 a broker that requires a client certificate accepts the handshake and
+        // then drops the connection before CONNACK, which libmosquitto reports as a protocol
+        // error or a lost connection. Name the likely cause instead.
+        let dropped = [Int(MOSQ_ERR_PROTOCOL.rawValue), Int(MOSQ_ERR_CONN_LOST.rawValue)].contains(error.rawValue)
+        if configuration.tls != nil, error.code == .other || error.code == .connectionLost, dropped {
+            error = BrokerError(code: .tls, rawValue: error.rawValue, message: error.message
+                + " (the broker closed the TLS connection before CONNACK: check that certFile/keyFile are set and signed by a CA the broker trusts)")
+        }
         lock.lock()
         let waiting = firstConnect
         firstConnect = nil
