@@ -19,8 +19,8 @@ public struct ClassifierConfiguration: Sendable {
     public var frameCount: Int
     /// Frames are downscaled so their longer side is at most this. Default 640.
     public var maxFrameSide: Int
-    /// An audio track quieter than this (RMS, dBFS) counts as silence and is not classified,
-    /// because the audio model only ever saw speech. Default -60.
+    /// An audio track whose loudest 20 ms frame is quieter than this (RMS, dBFS) counts as
+    /// silence and is not classified, because the audio model only ever saw speech. Default -50.
     public var silenceThresholdDBFS: Double
     /// The video branch answers only when a face was found in at least this share of the
     /// frames: the Haar cascade fires now and then on patterns and textures, and a real face in
@@ -34,7 +34,7 @@ public struct ClassifierConfiguration: Sendable {
     public init(
         modelsDirectory: String? = nil, audioModelPath: String? = nil, facialModelDirectory: String? = nil,
         cascadePath: String? = nil, limits: DecodeLimits = .default, frameCount: Int = 22, maxFrameSide: Int = 640,
-        silenceThresholdDBFS: Double = -60, minFaceFraction: Double = 0.25, useAudio: Bool = true, useVideo: Bool = true
+        silenceThresholdDBFS: Double = -50, minFaceFraction: Double = 0.25, useAudio: Bool = true, useVideo: Bool = true
     ) {
         self.modelsDirectory = modelsDirectory
         self.audioModelPath = audioModelPath

@@ -72,7 +72,7 @@ public final class ClipClassifier {
         var notes: [String] = []
 
         if let track = clip.audio, audioModel != nil {
-            if AudioSignal.rmsDBFS(track.samples) < configuration.silenceThresholdDBFS {
+            if Self.loudestFrameDBFS(track.samples) < configuration.silenceThresholdDBFS {
                 notes.append("audio is silent")
             } else if let p = try classifyAudio(track.samples, timer: &timer) {
                 predictions.append(p)
@@ -145,6 +145,21 @@ public final class ClipClassifier {
         }
         timer.lap("video_model")
         return (prediction, found)
+    }
+
+    /// RMS level of the loudest 20 ms frame (at 16 kHz), in dBFS. The whole-clip level would
+    /// call quiet recordings silent: RAVDESS clips average -45 to -61 dBFS with speech peaks
+    /// far above that.
+    static func loudestFrameDBFS(_ samples: [Float]) -> Double {
+        let frame = 320
+        var loudest: Double = 0
+        var start = 0
+        repeat {
+            let slice = Array(samples[start..<min(samples.count, start + frame)])
+            loudest = max(loudest, AudioSignal.meanSquare(slice))
+            start += frame
+        } while start < samples.count
+        return loudest > 0 ? 10 * log10(loudest) : -.infinity
     }
 
     // MARK: Loading

@@ -87,7 +87,8 @@ struct TrainAudio: ParsableCommand {
         let net = try AudioTrainer(recipe: recipe, log: logLine).train(on: dataset, clips: clips, label: "\(clips.count) clips")
         let accuracy = try cvReport.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? "{}"
         let metadata = AudioModelMetadata(
-            modelID: "audio-\(recipe.architecture.rawValue)-\(dataset.digest.prefix(8))",
+            modelID: "audio-\(recipe.architecture.rawValue)-\(dataset.digest.prefix(8))"
+                + (excludeActors.isEmpty ? "" : "-without-" + excludeActors.sorted().map(String.init).joined(separator: "-")),
             featureConfig: recipe.features.configJSON, trainingDataHash: dataset.digest,
             trainingProtocol: recipe.json, accuracy: accuracy,
             extra: ["trained_on": "\(clips.count) clips of \(URL(fileURLWithPath: data).lastPathComponent)"
