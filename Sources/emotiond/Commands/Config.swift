@@ -40,8 +40,8 @@ struct Config: ParsableCommand {
             let overrides = try ConfigOverrides.parse(self.overrides)
             let loaded: DaemonConfiguration
             do {
-                // Load without the file checks so that every problem is listed below, not just the first.
-                loaded = try DaemonConfiguration.load(path: file ?? config, overrides: overrides, checkingFiles: false)
+                // Parse only; every range, rule and file problem is listed below, not just the first.
+                loaded = try DaemonConfiguration.load(path: file ?? config, overrides: overrides, validating: false)
             } catch let error as ConfigError {
                 printError("\(error)")
                 throw ExitCode(ConfigError.exitCode)
