@@ -230,6 +230,51 @@ final class ServeIntegrationTests: XCTestCase {
         try await retained.wait("retained offline", timeout: 5) { ms in ms.contains { $0.retain && $0.payload == Array("offline".utf8) } }
     }
 
+    func testReconnectRepublishesOnlineAndSIGHUPAppliesReloadableKeys() async throws {
+        let model = try Checkout.audioModel()
+        let broker = try startBroker()
+        let clientID = "emotiond-reload-\(UUID().uuidString.prefix(6))"
+        let config = try writeConfig(port: broker.port, audioModel: model, clientID: clientID)
+        let recorder = try await TopicRecorder(port: broker.port, filters: ["emotiond/available", "emotiond/errors", "emotiond/+/emotion"])
+        defer { recorder.stop() }
+        let daemon = try DaemonProcess(configFile: config, logFile: scratch.path("daemon.log"))
+        let online = Array("online".utf8)
+        try await recorder.wait("available = online", timeout: 20) { ms in ms.contains { $0.payload == online } }
+
+        // Broker crash and return on the same port: the daemon reconnects and says online again
+        // (the retained message died with the non-persistent broker).
+        broker.kill()
+        try broker.start()
+        let before = recorder.messages(on: "emotiond/available").count
+        try await recorder.wait("online again after the broker restart", timeout: 10) { _ in
+            recorder.messages(on: "emotiond/available").dropFirst(before).contains { $0.payload == online }
+        }
+
+        // SIGHUP with a smaller payload limit: the next clip is refused with payload_too_large.
+        try (try String(contentsOfFile: config, encoding: .utf8) + "intake:\n  max_payload_bytes: 1000\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let publisher = try MQTTClient(configuration: MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "it-pub2", cleanSession: true))
+        try await publisher.connect()
+        defer { publisher.disconnect() }
+        try publisher.publish(topic: "emotiond/in/mic/clip", payload: [UInt8](try Data(contentsOf: Checkout.sample("03-01-05-02-01-01-01.flac"))), qos: 1)
+        try await recorder.wait("payload_too_large after the reload", timeout: 10) { _ in
+            recorder.json(on: "emotiond/errors").contains { $0["code"] as? String == "payload_too_large" }
+        }
+        XCTAssertTrue(recorder.messages(on: "emotiond/mic/emotion").isEmpty)
+        XCTAssertTrue(daemon.log.contains("configuration reloaded"), daemon.log)
+
+        // A broken file on SIGHUP is refused; the daemon keeps running.
+        try "mqtt: [".write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertNil(daemon.waitForExit(timeout: 0.2), "a bad reload must not stop the daemon")
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
+        XCTAssertTrue(daemon.log.contains("reload refused"), daemon.log)
+    }
+
     func testConfigurationProblemsExitWith78AndNameTheKey() throws {
         // serve: an unreadable audio model.
         let missing = scratch.path("no-such-model.safetensors")
