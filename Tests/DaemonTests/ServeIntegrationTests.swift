@@ -22,7 +22,7 @@ final class ServeIntegrationTests: XCTestCase {
     }
 
     /// A configuration for one daemon under test: short intervals, episodes from the first clip.
-    private func writeConfig(port: Int, audioModel: String, clientID: String, extra: String = "") throws -> String {
+    private func writeConfig(port: Int, audioModel: String, clientID: String, workers: Int = 2, extra: String = "") throws -> String {
         let text = """
         mqtt:
           host: 127.0.0.1
@@ -33,7 +33,7 @@ final class ServeIntegrationTests: XCTestCase {
             initial_s: 0.1
             max_s: 0.5
         workers:
-          count: 2
+          count: \(workers)
         pairing:
           window_s: 1
         state:
@@ -273,6 +273,43 @@ final class ServeIntegrationTests: XCTestCase {
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
         XCTAssertTrue(daemon.log.contains("reload refused"), daemon.log)
+    }
+
+    func testNoAcceptedClipIsLostWhenTheDaemonIsKilledMidWork() async throws {
+        let model = try Checkout.audioModel()
+        let broker = try startBroker()
+        let clientID = "emotiond-crash-\(UUID().uuidString.prefix(6))"
+        let config = try writeConfig(port: broker.port, audioModel: model, clientID: clientID, workers: 1)
+        let recorder = try await TopicRecorder(port: broker.port, filters: ["emotiond/available", "emotiond/+/emotion"])
+        defer { recorder.stop() }
+        var daemon = try DaemonProcess(configFile: config, logFile: scratch.path("daemon.log"))
+        try await recorder.wait("available = online", timeout: 20) { ms in ms.last?.payload == Array("online".utf8) }
+
+        let publisher = try MQTTClient(configuration: MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "it-pub3", cleanSession: true))
+        try await publisher.connect()
+        defer { publisher.disconnect() }
+        let clip = [UInt8](try Data(contentsOf: Checkout.sample("01-01-07-02-02-01-01.mp4")))
+        let ids = (1...4).map { "crash-\($0)" }
+        for id in ids {
+            try publisher.publish(topic: "emotiond/in/cam/clip", payload: clip, qos: 1, properties: PublishProperties(userProperties: ["clip-id": id]))
+        }
+        // Kill while the single worker is busy with the first clips (journaled or still in the
+        // broker's queue for our persistent session).
+        try await Task.sleep(nanoseconds: 300_000_000)
+        daemon.signal(SIGKILL)
+        XCTAssertEqual(daemon.waitForExit(timeout: 5), 128 + SIGKILL)
+        let doneBefore = Set(recorder.json(on: "emotiond/cam/emotion").compactMap { $0["clip_id"] as? String })
+        XCTAssertLessThan(doneBefore.count, ids.count, "the kill came too late to test anything")
+
+        daemon = try DaemonProcess(configFile: config, logFile: scratch.path("daemon2.log"))
+        try await recorder.wait("every clip classified after the restart", timeout: 60) { _ in
+            Set(recorder.json(on: "emotiond/cam/emotion").compactMap { $0["clip_id"] as? String }).isSuperset(of: ids)
+        }
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
+        // Aggregates count each clip once even when a replay re-published it.
+        let rows = try StatsQuery(files: [scratch.path("stats.sqlite")], bucket: .minute).run()
+        XCTAssertEqual(rows.filter { $0.device == "cam" }.reduce(0) { $0 + $1.clips }, ids.count)
     }
 
     func testConfigurationProblemsExitWith78AndNameTheKey() throws {
