@@ -12,8 +12,11 @@ import Store
 /// `flush_interval_s` of aggregates (the events themselves were already published; the store
 /// ignores a clip it has seen, so replays never double-count).
 public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
-    public let store: AggregateStore
+    /// The open database (replaced by ``update(store:)`` when retention settings change).
+    public var store: AggregateStore { queue.sync { current } }
     private let queue = DispatchQueue(label: "emotiond-store")
+    // Touched only on `queue` after init.
+    private var current: AggregateStore
     private let batchSize: Int
     private var logger: Logger
     private var timer: DispatchSourceTimer?
@@ -25,15 +28,7 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
     ///
     /// - Throws: `StoreError` (`cannot_open`, `incompatible`).
     public init(configuration c: DaemonConfiguration, logger: Logger = Logger(label: "emotiond.store")) throws {
-        var settings = AggregateStore.Configuration()
-        settings.perClipRows = c.store.perClipRows
-        settings.clipRetention = Double(c.store.retentionDaysClips) * 86_400
-        let buckets = Double(c.store.retentionDaysBuckets) * 86_400
-        // Minute buckets are for recent detail; hours and days carry the long history.
-        settings.minuteRetention = min(buckets, 7 * 86_400)
-        settings.hourRetention = min(buckets, 90 * 86_400)
-        settings.dayRetention = buckets
-        store = try AggregateStore(path: c.store.path, configuration: settings)
+        current = try AggregateStore(path: c.store.path, configuration: Self.settings(c.store))
         batchSize = c.store.batchSize
         self.logger = logger
         let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -47,6 +42,39 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
 
     deinit { timer?.cancel() }
 
+    /// Store settings from the `store.*` keys. Minute buckets are for recent detail (at most 7
+    /// days), hours for at most 90 days; day buckets keep `retention_days_buckets`.
+    static func settings(_ s: DaemonConfiguration.Store) -> AggregateStore.Configuration {
+        var settings = AggregateStore.Configuration()
+        settings.perClipRows = s.perClipRows
+        settings.clipRetention = Double(s.retentionDaysClips) * 86_400
+        let buckets = Double(s.retentionDaysBuckets) * 86_400
+        settings.minuteRetention = min(buckets, 7 * 86_400)
+        settings.hourRetention = min(buckets, 90 * 86_400)
+        settings.dayRetention = buckets
+        return settings
+    }
+
+    /// SIGHUP: applies changed retention keys by reopening the database with the new
+    /// settings (after writing what is pending) and running retention at once.
+    public func update(store s: DaemonConfiguration.Store) {
+        queue.async {
+            let old = self.current.configuration
+            var settings = Self.settings(s)
+            settings.perClipRows = old.perClipRows // needs a restart, like the path
+            guard old.clipRetention != settings.clipRetention || old.minuteRetention != settings.minuteRetention
+                || old.hourRetention != settings.hourRetention || old.dayRetention != settings.dayRetention else { return }
+            self.writePending()
+            do {
+                self.current = try AggregateStore(path: self.current.path, configuration: settings)
+                self.lastRetention = .distantPast
+                self.retentionIfDue()
+            } catch {
+                self.logger.error("store: cannot apply the new retention settings: \(error)")
+            }
+        }
+    }
+
     public func record(_ event: EmotionEvent) async throws {
         let result = StoredResult(event: event)
         queue.async {
@@ -58,7 +86,7 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
     public func recordError(_ event: ErrorEvent) async throws {
         // Errors without a device (an unusable topic) have no bucket to count in.
         guard let device = event.device else { return }
-        try await onQueue { try self.store.recordError(device: device, code: event.code, at: event.at) }
+        try await onQueue { try self.current.recordError(device: device, code: event.code, at: event.at) }
     }
 
     public func flush() async throws {
@@ -85,10 +113,10 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
         let batch = pending
         pending = []
         do {
-            try store.record(batch: batch)
+            try current.record(batch: batch)
         } catch {
             for result in batch {
-                do { try store.record(result) } catch {
+                do { try current.record(result) } catch {
                     logger.error("store: dropped result of \(result.device)/\(result.clipID): \(error)")
                 }
             }
@@ -100,7 +128,7 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
         guard now.timeIntervalSince(lastRetention) >= 3600 else { return }
         lastRetention = now
         do {
-            let report = try store.applyRetention(now: now)
+            let report = try current.applyRetention(now: now)
             logger.debug("store retention: \(report)")
         } catch {
             logger.error("store retention: \(error)")

@@ -126,6 +126,7 @@ public final class DaemonService: @unchecked Sendable {
             let new = try reloadSource()
             engine.reload(new)
             processor.update(intake: new.intake)
+            results.update(store: new.store)
             logger.logLevel = Logger.Level(rawValue: new.logging.level) ?? logger.logLevel
             lock.withLock { configuration = configuration.reloadable(from: new) }
             logger.info("configuration reloaded")
