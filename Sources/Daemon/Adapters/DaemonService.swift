@@ -84,7 +84,15 @@ public final class DaemonService: @unchecked Sendable {
             return 0
         }
         publisher.bind(MQTTEventPublisher(client: client))
-        let messages = Task { for await message in client.messages { self.engine.handle(InboundMessage(message)) } }
+        // Intake journals with fsync: run it on a serial queue of its own, in arrival order,
+        // so the concurrency pool never waits on the disk.
+        let intake = DispatchQueue(label: "emotiond-intake")
+        let messages = Task {
+            for await message in client.messages {
+                let inbound = InboundMessage(message)
+                intake.async { self.engine.handle(inbound) }
+            }
+        }
         let events = Task { await self.follow(client.events) }
         await engine.connected(isReconnect: false)
         do { try await engine.start() } catch {
