@@ -312,6 +312,25 @@ final class ServeIntegrationTests: XCTestCase {
         XCTAssertEqual(rows.filter { $0.device == "cam" }.reduce(0) { $0 + $1.clips }, ids.count)
     }
 
+    func testSystemdNotifyReadyWatchdogAndStopping() async throws {
+        let model = try Checkout.audioModel()
+        let broker = try startBroker()
+        let config = try writeConfig(port: broker.port, audioModel: model, clientID: "emotiond-notify-\(UUID().uuidString.prefix(6))")
+        let listener = try NotifyListener(path: scratch.path("notify.sock"))
+        // WATCHDOG_USEC of 1 s: the daemon pings every 0.5 s.
+        let daemon = try DaemonProcess(configFile: config, logFile: scratch.path("daemon.log"),
+                                       environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"])
+        let started = listener.collect(timeout: 20) { got in
+            got.contains { $0.contains("READY=1") } && got.contains { $0.contains("WATCHDOG=1") }
+        }
+        XCTAssertTrue(started.contains { $0.contains("READY=1") }, "no READY=1; got \(started); log:\n\(daemon.log)")
+        XCTAssertTrue(started.contains { $0.contains("WATCHDOG=1") }, "no WATCHDOG=1; got \(started)")
+        daemon.signal(SIGTERM)
+        let stopping = listener.collect(timeout: 5) { got in got.contains { $0.contains("STOPPING=1") } }
+        XCTAssertTrue(stopping.contains { $0.contains("STOPPING=1") }, "no STOPPING=1; got \(stopping)")
+        XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
+    }
+
     func testConfigurationProblemsExitWith78AndNameTheKey() throws {
         // serve: an unreadable audio model.
         let missing = scratch.path("no-such-model.safetensors")

@@ -49,10 +49,11 @@ final class DaemonProcess {
     private var reaped = false
     private(set) var exitStatus: Int32?
 
-    init(configFile: String, logFile: String, extraArguments: [String] = []) throws {
+    init(configFile: String, logFile: String, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         self.logFile = logFile
         pid = try spawnWithDefaultSignals(
-            [Checkout.binary.path, "serve", "--config", configFile] + extraArguments, stdout: logFile, stderr: logFile)
+            [Checkout.binary.path, "serve", "--config", configFile] + extraArguments, stdout: logFile, stderr: logFile,
+            environment: environment)
     }
 
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
@@ -108,7 +109,8 @@ func runCommand(_ argv: [String]) throws -> (status: Int32, out: String, err: St
 
 /// posix_spawn with an empty signal mask and default handlers (see TestBroker in BrokerTests:
 /// Foundation's Process passes on the caller's mask, and pool threads block some signals).
-func spawnWithDefaultSignals(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> pid_t {
+func spawnWithDefaultSignals(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
+                             environment: [String: String] = [:]) throws -> pid_t {
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }
@@ -126,8 +128,11 @@ func spawnWithDefaultSignals(_ argv: [String], stdout: String = "/dev/null", std
     posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
     var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    var cEnv: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { cEnv.forEach { free($0) } }
     var child: pid_t = 0
-    let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgs, environ)
+    let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgs, &cEnv)
     guard rc == 0 else {
         throw NSError(domain: "spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))"])
     }
@@ -179,5 +184,45 @@ final class TopicRecorder: @unchecked Sendable {
     func stop() {
         consumer?.cancel()
         client.disconnect()
+    }
+}
+
+/// An AF_UNIX datagram socket standing in for systemd's notify socket (`NOTIFY_SOCKET`).
+final class NotifyListener {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw XCTSkip("no AF_UNIX sockets") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { throw XCTSkip("socket path too long: \(path)") }
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw XCTSkip("cannot bind \(path): errno \(errno)") }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Datagrams received until `condition` holds over all of them or `timeout` passes.
+    func collect(timeout: TimeInterval, until condition: ([String]) -> Bool) -> [String] {
+        var got: [String] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline && !condition(got) {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { got.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+        }
+        return got
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
     }
 }
