@@ -1,6 +1,7 @@
 import Foundation
 import Fusion
 import Media
+import Models
 import NN
 import Pipeline
 
@@ -15,10 +16,10 @@ import Pipeline
 ///   classified together, so late fusion sees both modalities exactly as for a whole clip;
 /// - a chunk released alone by the pairing window is classified with its own modality.
 ///
-/// Errors are `PipelineError`s whose `code` is the media or pipeline code (`truncated_or_corrupt`,
+/// Errors are `PipelineError`s (a ``CodedError``) whose `code` is the media or pipeline code (`truncated_or_corrupt`,
 /// `no_usable_signal`, ...): they become the `code` of the `errors` event.
 public final class PipelineClipProcessor: ClipProcessing, @unchecked Sendable {
-    private let pool: ClassifierThreadPool<WorkerContext>
+    private let pool: ClassifierThreadPool<ClipWorkerContext>
     private let lock = NSLock()
     // Guarded by `lock`: the decode limits in force (intake keys are reloadable).
     private var limits: DecodeLimits
@@ -33,7 +34,7 @@ public final class PipelineClipProcessor: ClipProcessing, @unchecked Sendable {
         let count = configuration.workers.effectiveCount
         // Parallelism comes from the workers; OpenBLAS threads would fight them (DESIGN section 8).
         if count > 1 { BLASThreads.set(1) }
-        let contexts = try (0..<count).map { _ in WorkerContext(classifier: try ClipClassifier(configuration: classifierConfiguration)) }
+        let contexts = try (0..<count).map { _ in ClipWorkerContext(classifier: try ClipClassifier(configuration: classifierConfiguration)) }
         limits = Self.decodeLimits(configuration.intake)
         frameCount = classifierConfiguration.frameCount
         maxFrameSide = classifierConfiguration.maxFrameSide
@@ -47,9 +48,9 @@ public final class PipelineClipProcessor: ClipProcessing, @unchecked Sendable {
     /// a symlink (as `make install` creates for `facial.safetensors`) is followed first.
     public static func classifierConfiguration(_ configuration: DaemonConfiguration) throws -> ClassifierConfiguration {
         let facial = URL(fileURLWithPath: configuration.models.facial).resolvingSymlinksInPath()
-        guard facial.lastPathComponent == MiniXceptionFileNames.weights else {
+        guard facial.lastPathComponent == MiniXceptionModel.weightsFileName else {
             throw ConfigError(key: "models.facial", kind: .invalidValue,
-                              message: "must be (or link to) a file named \(MiniXceptionFileNames.weights) with \(MiniXceptionFileNames.graph) beside it, got \(configuration.models.facial)")
+                              message: "must be (or link to) a file named \(MiniXceptionModel.weightsFileName) with \(MiniXceptionModel.graphFileName) beside it, got \(configuration.models.facial)")
         }
         return ClassifierConfiguration(
             audioModelPath: configuration.models.audio,
@@ -85,52 +86,6 @@ public final class PipelineClipProcessor: ClipProcessing, @unchecked Sendable {
 
     /// Stops the worker threads once the queued jobs are done.
     public func shutdown() { pool.stop() }
-}
-
-/// The facial model's file names (mirrors `MiniXceptionModel`, which lives in Models).
-enum MiniXceptionFileNames {
-    static let weights = "fer_mini_xception.f32.safetensors"
-    static let graph = "fer_mini_xception.json"
-}
-
-/// What one worker thread owns: its classifier and decoders (rebuilt when the limits change).
-final class WorkerContext {
-    let classifier: ClipClassifier
-    private var decoders: (limits: DecodeLimits, full: ClipDecoder, audio: ClipDecoder, video: ClipDecoder)?
-
-    init(classifier: ClipClassifier) { self.classifier = classifier }
-
-    func classify(_ job: ClipJob, limits: DecodeLimits, frameCount: Int, maxFrameSide: Int) throws -> EmotionEvent {
-        if decoders?.limits != limits {
-            func make(audio: Bool, video: Bool) -> ClipDecoder {
-                ClipDecoder(limits: limits, options: DecodeOptions(videoFrameCount: frameCount, maxFrameSide: maxFrameSide,
-                                                                   decodeAudio: audio, decodeVideo: video))
-            }
-            decoders = (limits, make(audio: true, video: true), make(audio: true, video: false), make(audio: false, video: true))
-        }
-        let d = decoders!
-        var timer = StageTimer()
-        func decode(_ part: AcceptedClip) throws -> DecodedClip {
-            let decoder = part.kind == .clip ? d.full : part.kind == .audio ? d.audio : d.video
-            do { return try decoder.decode(part.payload) } catch let error as MediaError {
-                let what = part.kind == .clip ? "" : "\(part.kind.rawValue) chunk: "
-                throw PipelineError(code: error.code.rawValue, message: what + error.message)
-            }
-        }
-        let clip: DecodedClip
-        if job.parts.count == 1 {
-            clip = try decode(job.parts[0])
-        } else {
-            let audio = try job.part(.audio).map(decode)
-            let video = try job.part(.video).map(decode)
-            clip = DecodedClip(
-                container: [audio?.container, video?.container].compactMap { $0 }.joined(separator: "+"),
-                durationSeconds: max(audio?.durationSeconds ?? 0, video?.durationSeconds ?? 0),
-                audio: audio?.audio, frames: video?.frames ?? [], hasVideoStream: video?.hasVideoStream ?? false)
-        }
-        timer.lap("decode")
-        return try classifier.classify(clip, device: job.device, clipID: job.clipID, capturedAt: job.capturedAt, timer: timer)
-    }
 }
 
 extension PipelineError: CodedError {}
