@@ -331,6 +331,32 @@ final class ServeIntegrationTests: XCTestCase {
         XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
     }
 
+    func testStartsBeforeTheBrokerAndConnectsWhenItAppears() async throws {
+        let model = try Checkout.audioModel()
+        let broker = try MosquittoBroker() // its port is chosen, nothing listens yet
+        self.broker = broker
+        let config = try writeConfig(port: broker.port, audioModel: model, clientID: "emotiond-late-\(UUID().uuidString.prefix(6))")
+        let daemon = try DaemonProcess(configFile: config, logFile: scratch.path("daemon.log"))
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        XCTAssertNil(daemon.waitForExit(timeout: 0.1), "an unreachable broker must not stop the daemon; log:\n\(daemon.log)")
+        try broker.start()
+        let recorder = try await TopicRecorder(port: broker.port, filters: ["emotiond/available"])
+        defer { recorder.stop() }
+        try await recorder.wait("available = online once the broker is up", timeout: 10) { ms in
+            ms.contains { $0.payload == Array("online".utf8) }
+        }
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
+
+        // SIGTERM while still waiting for a broker: exits 0 promptly.
+        let nowhere = try writeConfig(port: try MosquittoBroker.freePort(), audioModel: model, clientID: "emotiond-none")
+        let waiting = try DaemonProcess(configFile: nowhere, logFile: scratch.path("daemon2.log"))
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        waiting.signal(SIGTERM)
+        XCTAssertEqual(waiting.waitForExit(timeout: 3), 0, waiting.log)
+        XCTAssertTrue(waiting.log.contains("stopped before the broker was reached"), waiting.log)
+    }
+
     func testConfigurationProblemsExitWith78AndNameTheKey() throws {
         // serve: an unreadable audio model.
         let missing = scratch.path("no-such-model.safetensors")

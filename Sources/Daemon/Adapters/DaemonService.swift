@@ -173,9 +173,14 @@ public final class DaemonService: @unchecked Sendable {
                 let backoff = MQTTConfiguration.Backoff(initial: config.mqtt.reconnect.initialS, maximum: config.mqtt.reconnect.maxS)
                 let delay = backoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
                 logger.warning("broker \(config.mqtt.host):\(config.mqtt.port) not reachable (\(error)); retrying in \(String(format: "%.2f", delay)) s")
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+                // Sleep in slices so SIGTERM is honoured at once.
+                let until = Date().addingTimeInterval(delay)
+                while Date() < until && !lock.withLock({ stopRequested }) {
+                    try? await Task.sleep(nanoseconds: 50_000_000)
+                }
             }
         }
+        logger.info("stopped before the broker was reached")
         return nil
     }
 
