@@ -87,10 +87,12 @@ public final class DaemonService: @unchecked Sendable {
         // Intake journals with fsync: run it on a serial queue of its own, in arrival order,
         // so the concurrency pool never waits on the disk.
         let intake = DispatchQueue(label: "emotiond-intake")
+        let forwarded = Counter()
         let messages = Task {
             for await message in client.messages {
                 let inbound = InboundMessage(message)
                 intake.async { self.engine.handle(inbound) }
+                forwarded.increment()
             }
         }
         let events = Task { await self.follow(client.events) }
@@ -110,6 +112,13 @@ public final class DaemonService: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         client.disconnect()
+        // libmosquitto acknowledged every message it delivered: journal the ones still in the
+        // stream (they stay in the spool for the next start) before exiting.
+        let intakeDeadline = Date().addingTimeInterval(2)
+        while forwarded.value < client.statistics.messagesReceived && Date() < intakeDeadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        intake.sync {}
         messages.cancel()
         events.cancel()
         logger.info("stopped")
@@ -212,4 +221,12 @@ public final class DaemonService: @unchecked Sendable {
 
 extension AggregateResultStore {
     func flushQuietly() async { try? await flush() }
+}
+
+/// A thread-safe count (messages handed from the broker stream to intake).
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
