@@ -377,8 +377,14 @@ final class ServeIntegrationTests: XCTestCase {
         XCTAssertTrue(check.err.contains("models.audio"), check.err)
         XCTAssertTrue(check.err.contains("workers.count"), check.err)
 
+        // A readable file that is not an audio model: config check loads the models and says so.
+        let foreign = try writeConfig(port: 1883, audioModel: Checkout.facialModel, clientID: "x")
+        let wrong = try runCommand([Checkout.binary.path, "config", "check", foreign])
+        XCTAssertEqual(wrong.status, 78, wrong.err)
+        XCTAssertTrue(wrong.err.contains("models.audio"), wrong.err)
+
         // config check on a good file prints the effective configuration, password masked.
-        let good = try writeConfig(port: 1883, audioModel: Checkout.facialModel, clientID: "x",
+        let good = try writeConfig(port: 1883, audioModel: try Checkout.audioModel(), clientID: "x",
                                    extra: "logging:\n  level: debug")
         let ok = try runCommand([Checkout.binary.path, "config", "check", "--config", good,
                                  "--set", "mqtt.username=u", "--set", "mqtt.password=s3cret-value"])

@@ -49,11 +49,7 @@ public final class DaemonService: @unchecked Sendable {
         logger.logLevel = Logger.Level(rawValue: configuration.logging.level) ?? .info
         self.logger = logger
         _ = try configuration.mqtt.resolvedPassword() // unreadable password file: a config error, now
-        do {
-            processor = try PipelineClipProcessor(configuration: configuration)
-        } catch let error as PipelineError where error.code == "setup" {
-            throw ConfigError(key: Self.modelKey(for: error.message), kind: .missingFile, message: error.message)
-        }
+        processor = try PipelineClipProcessor(configuration: configuration)
         do {
             results = try AggregateResultStore(configuration: configuration, logger: logger)
         } catch let error as StoreError {
@@ -65,13 +61,6 @@ public final class DaemonService: @unchecked Sendable {
         }
         engine = try DaemonEngine(configuration: configuration, processor: processor,
                                   publisher: publisher, store: results, spool: spool, logger: logger)
-    }
-
-    /// Which configuration key a Pipeline set-up message is about.
-    static func modelKey(for message: String) -> String {
-        if message.hasPrefix("audio model") { return "models.audio" }
-        if message.hasPrefix("face detector") { return "models.cascade" }
-        return "models.facial"
     }
 
     /// Connects, starts the engine and serves until ``requestStop()``. Returns the exit status

@@ -28,13 +28,14 @@ public final class PipelineClipProcessor: ClipProcessing, @unchecked Sendable {
 
     /// Loads one classifier per worker (models, face detector) and starts the threads.
     ///
-    /// - Throws: `PipelineError` with code `setup` naming the file that could not be loaded.
+    /// - Throws: ``ConfigError`` naming `models.audio`, `models.facial` or `models.cascade`
+    ///   when a file cannot be loaded (exit 78 in `serve`).
     public init(configuration: DaemonConfiguration) throws {
         let classifierConfiguration = try Self.classifierConfiguration(configuration)
         let count = configuration.workers.effectiveCount
         // Parallelism comes from the workers; OpenBLAS threads would fight them (DESIGN section 8).
         if count > 1 { BLASThreads.set(1) }
-        let contexts = try (0..<count).map { _ in ClipWorkerContext(classifier: try ClipClassifier(configuration: classifierConfiguration)) }
+        let contexts = try (0..<count).map { _ in ClipWorkerContext(classifier: try Self.loadClassifier(classifierConfiguration)) }
         limits = Self.decodeLimits(configuration.intake)
         frameCount = classifierConfiguration.frameCount
         maxFrameSide = classifierConfiguration.maxFrameSide
@@ -57,6 +58,30 @@ public final class PipelineClipProcessor: ClipProcessing, @unchecked Sendable {
             facialModelDirectory: facial.deletingLastPathComponent().path,
             cascadePath: configuration.models.cascade,
             limits: decodeLimits(configuration.intake))
+    }
+
+    /// Loads the models and the face detector once, as `serve` will (what `emotiond config
+    /// check` uses to catch a corrupt or mismatched model file before a start).
+    ///
+    /// - Throws: ``ConfigError`` naming the model key.
+    public static func verifyModels(_ configuration: DaemonConfiguration) throws {
+        _ = try loadClassifier(try classifierConfiguration(configuration))
+    }
+
+    private static func loadClassifier(_ c: ClassifierConfiguration) throws -> ClipClassifier {
+        do { return try ClipClassifier(configuration: c) } catch let error as PipelineError where error.code == "setup" {
+            throw ConfigError(key: modelKey(for: error.message, c), kind: .invalidValue, message: error.message)
+        }
+    }
+
+    /// Which configuration key a Pipeline set-up message is about: the one whose file it names
+    /// (the audio file is checked first, since the facial directory may contain it).
+    static func modelKey(for message: String, _ c: ClassifierConfiguration) -> String {
+        if let audio = c.audioModelPath, message.contains(URL(fileURLWithPath: audio).path) || message.hasPrefix("audio model") {
+            return "models.audio"
+        }
+        if message.hasPrefix("face detector") || (c.cascadePath.map { message.contains($0) } ?? false) { return "models.cascade" }
+        return "models.facial"
     }
 
     /// Decoder limits from the intake keys.

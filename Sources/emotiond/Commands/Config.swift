@@ -13,7 +13,7 @@ struct Config: ParsableCommand {
             discussion: """
             Applies the file, the EMOTIOND_* environment and --set overrides exactly as `serve` does,
             then checks every value, cross-key rule and file (models, cascade, TLS files, password
-            file, store and spool directories). Prints every problem as `key: message (origin)` and
+            file, store and spool directories) and loads the models and the face detector once. Prints every problem as `key: message (origin)` and
             exits with 78 (EX_CONFIG) if there is any; otherwise prints the effective configuration,
             one `key: value` per line with secrets masked, and exits 0.
 
@@ -48,7 +48,8 @@ struct Config: ParsableCommand {
             }
             var problems = loaded.problems(checkingFiles: true)
             if problems.isEmpty {
-                do { _ = try Daemon.PipelineClipProcessor.classifierConfiguration(loaded) } catch let error as ConfigError {
+                // Load the models as serve will: a corrupt or foreign file is caught here too.
+                do { try PipelineClipProcessor.verifyModels(loaded) } catch let error as ConfigError {
                     problems.append(error)
                 }
             }
