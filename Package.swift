@@ -89,11 +89,13 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "Media"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        // Runs the built `emotiond` binary as a user would.
+        .testTarget(name: "CLITests", dependencies: ["emotiond", "Fusion"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,8 +4,6 @@ public enum AudioFeatureError: Error, Equatable, Sendable, CustomStringConvertib
     /// An ``AudioFeatureConfig`` whose settings cannot produce features (the message names the
     /// offending setting).
     case invalidConfiguration(String)
-    /// A feature matrix whose row count differs from what a ``FeatureNormalizer`` was fitted on.
-    case featureCountMismatch(expected: Int, actual: Int)
     /// A configuration JSON (for instance from a model file's metadata) that does not decode.
     case undecodableConfiguration(String)
     /// A numeric argument outside its meaningful range (the message names it).
@@ -14,8 +12,6 @@ public enum AudioFeatureError: Error, Equatable, Sendable, CustomStringConvertib
     public var description: String {
         switch self {
         case .invalidConfiguration(let message): "invalid audio feature configuration: \(message)"
-        case .featureCountMismatch(let expected, let actual):
-            "feature matrix has \(actual) feature rows, expected \(expected)"
         case .undecodableConfiguration(let message): "audio feature configuration JSON does not decode: \(message)"
         case .invalidArgument(let message): "invalid argument: \(message)"
         }

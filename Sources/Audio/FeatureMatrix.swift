@@ -68,7 +68,7 @@ public struct FeatureMatrix: Sendable, Equatable, Codable {
     ///
     /// Longer inputs keep their centre frames (speech in RAVDESS-like clips sits in the middle,
     /// silence at both ends). Shorter inputs are centred and padded with zeros on both sides
-    /// (the extra frame goes to the end); after ``FeatureNormalizer`` zero is the training mean.
+    /// (the extra frame goes to the end): pad standardised features, where zero is the mean.
     public func fixedLength(_ frames: Int) -> FeatureMatrix {
         let frames = max(0, frames)
         guard frames != frameCount else { return self }

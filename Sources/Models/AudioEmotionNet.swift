@@ -8,8 +8,8 @@ import NN
 /// Pipeline inside the model, the same for training and inference:
 /// 1. standardise each feature row with the stored `featureMean` / `featureStd` (fitted on the
 ///    training set with `fitFeatureStandardization`, saved in the model file),
-/// 2. fit the time axis to `configuration.inputFrames`: centre crop, or pad at the end with
-///    zeros (the training mean after standardisation),
+/// 2. fit the time axis to `configuration.inputFrames`: centre crop, or centre pad with zeros
+///    (the training mean after standardisation),
 /// 3. run the `Architecture`'s layer stack; softmax for `predict`.
 ///
 /// Ownership: layers cache activations for backward, so one instance serves one thread at a
@@ -85,17 +85,21 @@ public final class AudioEmotionNet {
         return Self.fitTimeAxis(batch, frames: configuration.inputFrames)
     }
 
-    /// Centre-crops or end-pads (with zeros) the last axis of `[N, F, T]` to `frames`.
+    /// Centre-crops or centre-pads (with zeros) the last axis of `[N, F, T]` to `frames`
+    /// (the same rule as the Audio module's `FeatureMatrix.fixedLength`, so fitting twice is
+    /// harmless).
     public static func fitTimeAxis(_ features: Tensor, frames: Int) -> Tensor {
         let n = features.shape[0], f = features.shape[1], t = features.shape[2]
         if t == frames { return features }
         var out = Tensor(zeros: [n, f, frames])
         let copy = min(t, frames)
-        let start = t > frames ? (t - frames) / 2 : 0
+        let sourceStart = t > frames ? (t - frames) / 2 : 0
+        let targetStart = frames > t ? (frames - t) / 2 : 0
         features.data.withUnsafeBufferPointer { src in
             out.data.withUnsafeMutableBufferPointer { dst in
                 for row in 0..<(n * f) {
-                    (dst.baseAddress! + row * frames).update(from: src.baseAddress! + row * t + start, count: copy)
+                    (dst.baseAddress! + row * frames + targetStart)
+                        .update(from: src.baseAddress! + row * t + sourceStart, count: copy)
                 }
             }
         }

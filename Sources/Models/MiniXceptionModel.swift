@@ -207,7 +207,7 @@ public final class MiniXceptionModel: FacialEmotionModel, @unchecked Sendable {
             default:
                 throw mismatch(layer, "unsupported layer type")
             }
-            guard shape == layer.output_shape else {
+            guard shape.allSatisfy({ $0 > 0 }), shape == layer.output_shape else {
                 throw mismatch(layer, "output shape \(shape), sidecar says \(layer.output_shape)")
             }
             stepOfName[layer.name] = steps.count
@@ -263,7 +263,7 @@ public final class MiniXceptionModel: FacialEmotionModel, @unchecked Sendable {
                 out = input
             case .conv(let kernel, let bias, let window):
                 let x = take(step.inputs[0])
-                out = [Float](repeating: 0, count: batch * step.count)
+                out = uninitializedBuffer(batch * step.count)
                 x.withUnsafeBufferPointer { xp in kernel.withUnsafeBufferPointer { kp in out.withUnsafeMutableBufferPointer { op in
                     withOptionalPointer(bias) { bp in
                         InferenceKernels.conv2dNHWC(
@@ -275,13 +275,13 @@ public final class MiniXceptionModel: FacialEmotionModel, @unchecked Sendable {
             case .separable(let depthwise, let pointwise, let bias, let window):
                 let x = take(step.inputs[0])
                 let c = inShape[2], oh = step.shape[0], ow = step.shape[1]
-                var mid = [Float](repeating: 0, count: batch * oh * ow * c)
+                var mid = uninitializedBuffer(batch * oh * ow * c)
                 x.withUnsafeBufferPointer { xp in depthwise.withUnsafeBufferPointer { dp in mid.withUnsafeMutableBufferPointer { mp in
                     InferenceKernels.depthwiseConv2dNHWC(
                         input: xp.baseAddress!, batch: batch, height: inShape[0], width: inShape[1], channels: c,
                         kernel: dp.baseAddress!, window: window, output: mp.baseAddress!)
                 } } }
-                out = [Float](repeating: 0, count: batch * step.count)
+                out = uninitializedBuffer(batch * step.count)
                 mid.withUnsafeBufferPointer { mp in pointwise.withUnsafeBufferPointer { pp in out.withUnsafeMutableBufferPointer { op in
                     withOptionalPointer(bias) { bp in
                         InferenceKernels.conv2dNHWC(
@@ -306,7 +306,7 @@ public final class MiniXceptionModel: FacialEmotionModel, @unchecked Sendable {
                 }
             case .maxPool(let window):
                 let x = take(step.inputs[0])
-                out = [Float](repeating: 0, count: batch * step.count)
+                out = uninitializedBuffer(batch * step.count)
                 x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
                     InferenceKernels.maxPool2dNHWC(
                         input: xp.baseAddress!, batch: batch, height: inShape[0], width: inShape[1],
@@ -320,7 +320,7 @@ public final class MiniXceptionModel: FacialEmotionModel, @unchecked Sendable {
                 } }
             case .globalAveragePool:
                 let x = take(step.inputs[0])
-                out = [Float](repeating: 0, count: batch * step.count)
+                out = uninitializedBuffer(batch * step.count)
                 x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
                     InferenceKernels.globalAveragePool(
                         input: xp.baseAddress!, batch: batch, positions: inShape[0] * inShape[1],
@@ -332,6 +332,11 @@ public final class MiniXceptionModel: FacialEmotionModel, @unchecked Sendable {
         }
         return (buffers[outputStep]!, captured)
     }
+}
+
+/// A buffer every kernel here overwrites completely, so zero-filling it first would be wasted.
+private func uninitializedBuffer(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 /// Calls `body` with a pointer to `array`'s storage, or nil when there is no array.

@@ -41,7 +41,6 @@ public final class BatchNorm: Layer {
         var mean = [Float](repeating: 0, count: c)
         var invStd = [Float](repeating: 0, count: c)
         if training {
-            precondition(m > 1, "BatchNorm in training mode needs more than one value per channel")
             var variance = [Float](repeating: 0, count: c)
             input.data.withUnsafeBufferPointer { x in
                 for ci in 0..<c {
@@ -64,7 +63,9 @@ public final class BatchNorm: Layer {
                     variance[ci] = Float(sq / Double(m))
                 }
             }
-            let unbias = Float(m) / Float(m - 1)
+            // A single value per channel has no spread: normalise to beta, keep running_var's
+            // update finite (PyTorch refuses this case; a trainer's last batch of one should not crash).
+            let unbias = m > 1 ? Float(m) / Float(m - 1) : 1
             for ci in 0..<c {
                 invStd[ci] = 1 / (variance[ci] + epsilon).squareRoot()
                 runningMean.value.data[ci] = (1 - momentum) * runningMean.value.data[ci] + momentum * mean[ci]

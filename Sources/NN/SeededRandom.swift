@@ -48,10 +48,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A standard normal sample (Box-Muller on two uniforms, computed in Double).
-    public mutating func nextGaussian() -> Float {
+    public mutating func nextGaussian() -> Float { nextGaussianPair().0 }
+
+    /// Two independent standard normal samples from one Box-Muller transform (half the cost per
+    /// sample of `nextGaussian`, for filling large weight tensors).
+    public mutating func nextGaussianPair() -> (Float, Float) {
         let u1 = max(Double(next() >> 11) * 0x1.0p-53, 1e-300)
         let u2 = Double(next() >> 11) * 0x1.0p-53
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+        let r = (-2 * log(u1)).squareRoot(), theta = 2 * Double.pi * u2
+        return (Float(r * cos(theta)), Float(r * sin(theta)))
     }
 
     /// Shuffles `array` in place with Fisher-Yates, so a seed always gives the same order.

@@ -9,7 +9,15 @@ extension Tensor {
     public static func kaimingNormal(shape: [Int], fanIn: Int, using rng: inout SeededRandom) -> Tensor {
         let std = (2.0 / Float(max(fanIn, 1))).squareRoot()
         var data = [Float](repeating: 0, count: shape.reduce(1, *))
-        for i in data.indices { data[i] = rng.nextGaussian() * std }
+        data.withUnsafeMutableBufferPointer { d in
+            var i = 0
+            while i < d.count {
+                let (a, b) = rng.nextGaussianPair()
+                d[i] = a * std
+                if i + 1 < d.count { d[i + 1] = b * std }
+                i += 2
+            }
+        }
         return Tensor(shape: shape, data: data)
     }
 

@@ -22,6 +22,10 @@ public struct ClassifierConfiguration: Sendable {
     /// An audio track quieter than this (RMS, dBFS) counts as silence and is not classified,
     /// because the audio model only ever saw speech. Default -60.
     public var silenceThresholdDBFS: Double
+    /// The video branch answers only when a face was found in at least this share of the
+    /// frames: the Haar cascade fires now and then on patterns and textures, and a real face in
+    /// front of the camera shows in most frames. Default 0.25.
+    public var minFaceFraction: Double
     /// Run the audio branch. Default true.
     public var useAudio: Bool
     /// Run the video branch. Default true.
@@ -30,7 +34,7 @@ public struct ClassifierConfiguration: Sendable {
     public init(
         modelsDirectory: String? = nil, audioModelPath: String? = nil, facialModelDirectory: String? = nil,
         cascadePath: String? = nil, limits: DecodeLimits = .default, frameCount: Int = 22, maxFrameSide: Int = 640,
-        silenceThresholdDBFS: Double = -60, useAudio: Bool = true, useVideo: Bool = true
+        silenceThresholdDBFS: Double = -60, minFaceFraction: Double = 0.25, useAudio: Bool = true, useVideo: Bool = true
     ) {
         self.modelsDirectory = modelsDirectory
         self.audioModelPath = audioModelPath
@@ -40,6 +44,7 @@ public struct ClassifierConfiguration: Sendable {
         self.frameCount = frameCount
         self.maxFrameSide = maxFrameSide
         self.silenceThresholdDBFS = silenceThresholdDBFS
+        self.minFaceFraction = minFaceFraction
         self.useAudio = useAudio
         self.useVideo = useVideo
     }

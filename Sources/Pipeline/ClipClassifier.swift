@@ -86,7 +86,7 @@ public final class ClipClassifier {
 
         if !clip.frames.isEmpty, facialModel != nil {
             let (prediction, facesFound) = try classifyFrames(clip.frames, timer: &timer)
-            if let prediction { predictions.append(prediction) } else { notes.append("no face in \(clip.frames.count) frames") }
+            if let prediction { predictions.append(prediction) } else { notes.append("faces in \(facesFound) of \(clip.frames.count) frames") }
             modalities.video = .init(
                 emotion: prediction?.emotion, confidence: prediction?.confidence,
                 probabilities: prediction.map { Emotion.named($0.probabilities) },
@@ -138,6 +138,7 @@ public final class ClipClassifier {
             throw PipelineError(code: "face_detection", message: "\(error)")
         }
         timer.lap("faces")
+        guard Double(found) >= configuration.minFaceFraction * Double(frames.count), found > 0 else { return (nil, found) }
         let prediction: ModalityPrediction?
         do { prediction = try facialModel.clipPrediction(crops: crops.compactMap { $0 }) } catch {
             throw PipelineError(code: "video_model", message: "\(error)")

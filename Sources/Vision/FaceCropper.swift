@@ -79,14 +79,54 @@ public struct FaceCropper: Sendable {
 
     /// Gray crops for every frame of a clip, in frame order: nil where no face was found.
     /// `facesFound` counts the frames that had a face (reported as `faces_found` per clip).
-    ///
-    /// After the first face, each frame is searched near the previous face first
-    /// (`FaceDetector.detect(inGray:near:)`), which is several times cheaper than a full
-    /// search; a frame where that fails gets the full search. So a clip follows one person.
+    /// Faces are followed from frame to frame as `mainFaces(in:)` describes.
     public func crops(frames: [RGBImage]) throws -> (crops: [GrayImage?], facesFound: Int) {
         var crops: [GrayImage?] = []
         crops.reserveCapacity(frames.count)
         var found = 0
+        try followFaces(in: frames) { _, gray, face in
+            guard let face else { return crops.append(nil) }
+            found += 1
+            crops.append(try grayCrop(of: gray, box: cropBox(for: face)))
+        }
+        return (crops, found)
+    }
+
+    /// RGB `size` squares of the main face of every frame (for DINOv2: 224 or 112), in frame
+    /// order, nil where no face was found; `facesFound` counts the frames with a face.
+    public func rgbCrops(frames: [RGBImage], size: Int) throws -> (crops: [RGBImage?], facesFound: Int) {
+        guard size > 0, size <= 4096 else {
+            throw VisionError.invalidConfiguration("RGB crop size must be in 1...4096, got \(size)")
+        }
+        var crops: [RGBImage?] = []
+        crops.reserveCapacity(frames.count)
+        var found = 0
+        try followFaces(in: frames) { frame, _, face in
+            guard let face else { return crops.append(nil) }
+            found += 1
+            let pixels = try OpenCVBridge.cropResize(
+                pixels: frame.pixels, width: frame.width, height: frame.height, channels: 3,
+                region: cropBox(for: face), outputWidth: size, outputHeight: size,
+                interpolation: configuration.interpolation)
+            crops.append(try RGBImage(width: size, height: size, pixels: pixels))
+        }
+        return (crops, found)
+    }
+
+    /// The main face of every frame of a clip (nil where none), in frame coordinates.
+    ///
+    /// After the first face, each frame is searched near the previous face first
+    /// (`FaceDetector.detect(inGray:near:)`), several times cheaper than a full search; a frame
+    /// where that fails gets the full search. So a clip follows one person.
+    public func mainFaces(in frames: [RGBImage]) throws -> [FaceBox?] {
+        var faces: [FaceBox?] = []
+        try followFaces(in: frames) { _, _, face in faces.append(face) }
+        return faces
+    }
+
+    /// Calls `body` with each frame, its gray version and its main face (or nil), in order.
+    private func followFaces(in frames: [RGBImage],
+                             _ body: (RGBImage, GrayImage, FaceBox?) throws -> Void) throws {
         var previous: (face: FaceBox, width: Int, height: Int)?
         for frame in frames {
             let gray = try OpenCVBridge.gray(of: frame)
@@ -95,15 +135,9 @@ public struct FaceCropper: Sendable {
                 face = try detector.detect(inGray: gray, near: last.face)
             }
             if face == nil { face = try detector.detect(inGray: gray).first }
-            guard let face else {
-                crops.append(nil)
-                continue
-            }
-            previous = (face, frame.width, frame.height)
-            found += 1
-            crops.append(try grayCrop(of: gray, box: cropBox(for: face)))
+            if let face { previous = (face, frame.width, frame.height) }
+            try body(frame, gray, face)
         }
-        return (crops, found)
     }
 
     private func grayCrop(of gray: GrayImage, box: FaceBox) throws -> GrayImage {

@@ -8,6 +8,10 @@ import Foundation
 /// the frame. Faces in a clip fill a good part of the frame, so this loses nothing that matters
 /// and makes a 640x360 frame about four times cheaper.
 ///
+/// Determinism: with OpenCV's thread pool larger than 1, raw hits are gathered in a varying
+/// order and grouped boxes can differ by a pixel or so between runs; with
+/// `setOpenCVThreadCount(1)` (right for one worker per core) results are repeatable.
+///
 /// Thread safety: a detector may be shared; calls to `detect` are serialised by a lock because
 /// OpenCV's classifier keeps per-call scratch state. Give each worker its own detector to detect
 /// in parallel.
@@ -29,12 +33,17 @@ public final class FaceDetector: @unchecked Sendable {
         /// Equalise the histogram before detecting (helps dim frames). Default false, as fer.
         public var equalizeHistogram: Bool
         /// Side of the search window around the previous face when following a face through a
-        /// clip, in multiples of that face's side (see `detect(inGray:near:)`). Default 2.
+        /// clip, in multiples of that face's side (see `detect(inGray:near:)`). Default 1.6.
         public var trackingWindow: Double
+        /// When following a face, the search window is resampled so the previous face is about
+        /// this many pixels wide (never upsampled). Smaller is faster, larger gives finer boxes.
+        /// Default 32.
+        public var trackingFaceSide: Int
 
         public init(cascadePath: String? = nil, detectionLongestSide: Int = 320,
                     scaleFactor: Double = 1.1, minNeighbors: Int = 5, minFaceSize: Int = 24,
-                    equalizeHistogram: Bool = false, trackingWindow: Double = 2) {
+                    equalizeHistogram: Bool = false, trackingWindow: Double = 1.6,
+                    trackingFaceSide: Int = 32) {
             self.cascadePath = cascadePath
             self.detectionLongestSide = detectionLongestSide
             self.scaleFactor = scaleFactor
@@ -42,6 +51,7 @@ public final class FaceDetector: @unchecked Sendable {
             self.minFaceSize = minFaceSize
             self.equalizeHistogram = equalizeHistogram
             self.trackingWindow = trackingWindow
+            self.trackingFaceSide = trackingFaceSide
         }
     }
 
@@ -62,8 +72,9 @@ public final class FaceDetector: @unchecked Sendable {
         }
         guard configuration.minNeighbors >= 0, configuration.minFaceSize >= 0,
               configuration.detectionLongestSide >= 0,
-              configuration.trackingWindow >= 1, configuration.trackingWindow <= 8 else {
-            throw VisionError.invalidConfiguration("minNeighbors, minFaceSize and detectionLongestSide must be >= 0, trackingWindow in 1...8")
+              configuration.trackingWindow >= 1, configuration.trackingWindow <= 8,
+              configuration.trackingFaceSide >= 24, configuration.trackingFaceSide <= 512 else {
+            throw VisionError.invalidConfiguration("minNeighbors, minFaceSize and detectionLongestSide must be >= 0, trackingWindow in 1...8, trackingFaceSide in 24...512")
         }
         self.configuration = configuration
         self.cascadePath = try HaarCascadeLocator.locate(configuredPath: configuration.cascadePath)
@@ -89,7 +100,7 @@ public final class FaceDetector: @unchecked Sendable {
     ///
     /// Frames of a short clip show the same head in nearly the same place, so this searches only
     /// a window `Configuration.trackingWindow` times the previous face's side, scaled so that face
-    /// is about 40 pixels, and only sizes from 0.7 to 1.45 times it: a handful of small pyramid
+    /// is about `Configuration.trackingFaceSide` pixels, and only sizes from 0.7 to 1.45 times it: a handful of small pyramid
     /// levels instead of a whole frame. Returns nil when that search finds nothing; the caller
     /// then runs a full `detect`.
     public func detect(inGray frame: GrayImage, near previous: FaceBox) throws -> FaceBox? {
@@ -100,7 +111,7 @@ public final class FaceDetector: @unchecked Sendable {
         let x0 = max(0, centreX - window / 2), y0 = max(0, centreY - window / 2)
         let x1 = min(frame.width, centreX + window / 2), y1 = min(frame.height, centreY + window / 2)
         guard x1 - x0 >= side / 2, y1 - y0 >= side / 2 else { return nil }
-        let targetSide = 40.0
+        let targetSide = Double(configuration.trackingFaceSide)
         let scale = min(1, targetSide / Double(side))
         let minSize = max(24, Int((targetSide * 0.7).rounded(.down)))
         let maxSize = Int((targetSide * 1.45).rounded(.up))

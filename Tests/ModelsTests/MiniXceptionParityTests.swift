@@ -92,6 +92,19 @@ final class MiniXceptionParityTests: XCTestCase {
                 XCTAssertEqual(($0 as? FacialModelError)?.code, "model.malformed_weights", "\($0)")
             }
         }
+        // Headers that lie: offsets past the end, sizes that overflow, unknown dtypes.
+        for header in [#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16000]}}"#,
+                       #"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}}"#,
+                       #"{"a":{"dtype":"Q4","shape":[4],"data_offsets":[0,16]}}"#,
+                       #"{"__metadata__":{"x":1}}"#, #"[1,2]"#] {
+            var file = Data()
+            let length = UInt64(header.utf8.count)
+            for i in 0..<8 { file.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
+            file.append(contentsOf: Array(header.utf8) + [UInt8](repeating: 0, count: 16))
+            XCTAssertThrowsError(try FacialWeights(data: file)) {
+                XCTAssertEqual(($0 as? FacialModelError)?.code, "model.malformed_weights", header)
+            }
+        }
         // A graph whose labels or shapes disagree with the code.
         try real.write(to: weights)
         let text = try String(contentsOf: graph, encoding: .utf8)

@@ -29,22 +29,32 @@ enum GradientChecking {
         return s
     }
 
+    static func isClose(_ analytic: Float, _ numeric: Float) -> Bool {
+        abs(analytic - numeric) <= absoluteTolerance + relativeTolerance * max(abs(analytic), abs(numeric))
+    }
+
     static func assertClose(_ analytic: Float, _ numeric: Float, _ what: String,
                             file: StaticString = #filePath, line: UInt = #line) {
-        let diff = abs(analytic - numeric)
-        let bound = absoluteTolerance + relativeTolerance * max(abs(analytic), abs(numeric))
-        XCTAssert(diff <= bound, "\(what): analytic \(analytic) vs numeric \(numeric)", file: file, line: line)
+        XCTAssert(isClose(analytic, numeric), "\(what): analytic \(analytic) vs numeric \(numeric)", file: file, line: line)
     }
 
     /// Checks input and parameter gradients of `layer` at `input` (up to `samples` entries per
     /// tensor, chosen deterministically).
     static func check(_ layer: Layer, input: Tensor, training: Bool = true, samples: Int = 24,
                       file: StaticString = #filePath, line: UInt = #line) {
+        let problems = mismatches(layer, input: input, training: training, samples: samples)
+        XCTAssert(problems.isEmpty, problems.prefix(5).joined(separator: "\n"), file: file, line: line)
+    }
+
+    /// The gradient entries where backward and the finite difference disagree (empty when the
+    /// layer's backward is right), plus any shape problem.
+    static func mismatches(_ layer: Layer, input: Tensor, training: Bool = true, samples: Int = 24) -> [String] {
+        var problems: [String] = []
         let y0 = layer.forward(input, training: training)
         let r = randomTensor(y0.shape, seed: 99)
         for p in layer.parameters { p.zeroGrad() }
         let dx = layer.backward(r)
-        XCTAssertEqual(dx.shape, input.shape, "input gradient shape", file: file, line: line)
+        if dx.shape != input.shape { return ["input gradient shape \(dx.shape) != \(input.shape)"] }
         let paramGrads = layer.parameters.map { $0.grad }
 
         func loss(_ x: Tensor) -> Double { weightedSum(layer.forward(x, training: training), r) }
@@ -57,7 +67,9 @@ enum GradientChecking {
             var xp = input, xm = input
             xp.data[i] += epsilon; xm.data[i] -= epsilon
             let numeric = Float((loss(xp) - loss(xm)) / Double(2 * epsilon))
-            assertClose(dx.data[i], numeric, "\(type(of: layer)) dInput[\(i)]", file: file, line: line)
+            if !isClose(dx.data[i], numeric) {
+                problems.append("\(type(of: layer)) dInput[\(i)]: analytic \(dx.data[i]) vs numeric \(numeric)")
+            }
         }
         for (pi, p) in layer.parameters.enumerated() {
             for i in indices(p.value.count) {
@@ -68,8 +80,11 @@ enum GradientChecking {
                 let lm = loss(input)
                 p.value.data[i] = original
                 let numeric = Float((lp - lm) / Double(2 * epsilon))
-                assertClose(paramGrads[pi].data[i], numeric, "\(type(of: layer)) d\(p.name)[\(i)]", file: file, line: line)
+                if !isClose(paramGrads[pi].data[i], numeric) {
+                    problems.append("\(type(of: layer)) d\(p.name)[\(i)]: analytic \(paramGrads[pi].data[i]) vs numeric \(numeric)")
+                }
             }
         }
+        return problems
     }
 }

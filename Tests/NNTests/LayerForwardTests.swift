@@ -73,6 +73,14 @@ final class LayerForwardTests: XCTestCase {
         assertEqual(bn.runningVar.value.data, [0.5 + 0.5 * 5 / 3])
     }
 
+    func testBatchNormTrainingOnASingleValuePerChannelOutputsBeta() {
+        let bn = BatchNorm(channels: 2)
+        bn.bias.value = Tensor(shape: [2], data: [0.5, -1])
+        let y = bn.forward(Tensor(shape: [1, 2], data: [3, 4]), training: true)
+        assertEqual(y.data, [0.5, -1])
+        XCTAssert(bn.runningVar.value.data.allSatisfy { $0.isFinite })
+    }
+
     func testBatchNormEvalUsesRunningStatistics() {
         let bn = BatchNorm(channels: 2, epsilon: 0)
         bn.runningMean.value = Tensor(shape: [2], data: [1, -1])

@@ -103,6 +103,37 @@ final class LayerGradientTests: XCTestCase {
         GradientChecking.check(net, input: GradientChecking.randomTensor([3, 3, 8], seed: 29), samples: 12)
     }
 
+    /// The checker itself must catch a wrong backward: a Linear whose weight gradient is 10 %
+    /// too large, and one whose input gradient is dropped.
+    func testGradientCheckerDetectsWrongBackwardPasses() {
+        final class OffByTenPercent: Layer {
+            let inner: Linear
+            init(_ inner: Linear) { self.inner = inner }
+            var parameters: [Parameter] { inner.parameters }
+            func forward(_ input: Tensor, training: Bool) -> Tensor { inner.forward(input, training: training) }
+            func backward(_ outputGrad: Tensor) -> Tensor {
+                let dx = inner.backward(outputGrad)
+                for i in inner.weight.grad.data.indices { inner.weight.grad.data[i] *= 1.1 }
+                return dx
+            }
+        }
+        final class NoInputGradient: Layer {
+            let inner: Linear
+            init(_ inner: Linear) { self.inner = inner }
+            var parameters: [Parameter] { inner.parameters }
+            func forward(_ input: Tensor, training: Bool) -> Tensor { inner.forward(input, training: training) }
+            func backward(_ outputGrad: Tensor) -> Tensor {
+                Tensor(zeros: inner.backward(outputGrad).shape)
+            }
+        }
+        var rng = SeededRandom(seed: 40)
+        let x = GradientChecking.randomTensor([3, 5], seed: 41)
+        let scaled = GradientChecking.mismatches(OffByTenPercent(Linear(inFeatures: 5, outFeatures: 4, rng: &rng)), input: x)
+        XCTAssert(scaled.contains { $0.contains("dweight") } && !scaled.contains { $0.contains("dInput") })
+        let dropped = GradientChecking.mismatches(NoInputGradient(Linear(inFeatures: 5, outFeatures: 4, rng: &rng)), input: x)
+        XCTAssert(dropped.contains { $0.contains("dInput") } && !dropped.contains { $0.contains("dweight") })
+    }
+
     func testDropoutBackwardAppliesTheForwardMask() {
         let dropout = Dropout(rate: 0.5, seed: 30)
         let x = Tensor(shape: [2, 50], repeating: 1)

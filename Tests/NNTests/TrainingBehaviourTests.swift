@@ -39,19 +39,13 @@ final class TrainingBehaviourTests: XCTestCase {
         let adam = Adam(learningRate: 0.01, weightDecay: 1e-4)
         let loss = CrossEntropyLoss()
         var rng = SeededRandom(seed: seed &+ 2)
-        let n = labels.count, batch = 16, item = 32
+        let n = labels.count, batch = 16
         for _ in 0..<epochs {
             let order = rng.permutation(n)
             for start in stride(from: 0, to: n, by: batch) {
                 let idx = order[start..<min(start + batch, n)]
-                var bx = Tensor(zeros: [idx.count, 2, 16])
-                var by: [Int] = []
-                for (r, i) in idx.enumerated() {
-                    bx.data.replaceSubrange(r * item..<(r + 1) * item, with: x.data[i * item..<(i + 1) * item])
-                    by.append(labels[i])
-                }
                 net.zeroGrad()
-                let (_, g) = loss(logits: net.forward(bx, training: true), labels: by)
+                let (_, g) = loss(logits: net.forward(x.items(idx), training: true), labels: idx.map { labels[$0] })
                 _ = net.backward(g)
                 adam.step(net.parameters)
             }
@@ -104,6 +98,13 @@ final class TrainingBehaviourTests: XCTestCase {
         adam.step([matrix, vector]) // zero gradients: only decay acts
         XCTAssertEqual(matrix.value.data, [0.95, 0.95])
         XCTAssertEqual(vector.value.data, [1, 1])
+    }
+
+    func testItemsGathersAndStackJoinsAlongTheBatchAxis() {
+        let x = Tensor(shape: [3, 2], data: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(x.items([2, 0]), Tensor(shape: [2, 2], data: [5, 6, 1, 2]))
+        XCTAssertEqual(Tensor.stack([Tensor(shape: [2], data: [1, 2]), Tensor(shape: [2], data: [3, 4])]),
+                       Tensor(shape: [2, 2], data: [1, 2, 3, 4]))
     }
 
     func testSeededRandomIsReproducibleAndShufflesToAPermutation() {

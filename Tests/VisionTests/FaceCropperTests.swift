@@ -83,6 +83,11 @@ final class FaceCropperTests: XCTestCase {
         XCTAssertEqual(result.facesFound, 2)
         XCTAssertEqual(result.crops.map { $0 != nil }, [false, true, false, true])
         XCTAssertEqual(try cropper.crops(frames: []).facesFound, 0)
+        let rgb = try cropper.rgbCrops(frames: [frame, flat], size: 112)
+        XCTAssertEqual(rgb.facesFound, 1)
+        XCTAssertEqual(rgb.crops.first??.width, 112)
+        XCTAssertNil(rgb.crops[1])
+        XCTAssertEqual(try cropper.mainFaces(in: [flat, frame]).map { $0 != nil }, [false, true])
     }
 
     func testTwentyTwoFramesOfARealClipAt640x360() throws {

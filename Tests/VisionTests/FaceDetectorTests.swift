@@ -77,6 +77,16 @@ final class FaceDetectorTests: XCTestCase {
         XCTAssertNil(try detector.detect(inGray: frame, near: FaceBox(x: 0, y: 0, width: 0, height: 0)))
     }
 
+    func testTinyAndExtremeFramesGiveNoFaceAndNoCrash() throws {
+        let detector = try FaceDetector()
+        let cropper = try FaceCropper(detector: detector)
+        for (w, h) in [(1, 1), (2, 3), (23, 23), (4000, 2), (3, 1500)] {
+            let frame = try RGBImage(width: w, height: h, pixels: [UInt8](repeating: 200, count: w * h * 3))
+            XCTAssertEqual(try detector.detect(in: frame), [], "\(w)x\(h)")
+            XCTAssertEqual(try cropper.crops(frames: [frame, frame]).facesFound, 0)
+        }
+    }
+
     func testNoFaceOnAFlatGrayFrame() throws {
         let flat = try RGBImage(width: 640, height: 360, pixels: [UInt8](repeating: 128, count: 640 * 360 * 3))
         XCTAssertEqual(try FaceDetector().detect(in: flat), [])

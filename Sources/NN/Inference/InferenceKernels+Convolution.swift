@@ -85,9 +85,12 @@ extension InferenceKernels {
                         for kx in 0..<kw {
                             let ix = ox * window.strideX + kx - window.padLeft
                             if iy >= 0, iy < height, ix >= 0, ix < width {
-                                cell.update(from: image + (iy * width + ix) * channels, count: channels)
+                                // A plain loop: channel counts here are small (1...128), where a
+                                // memcpy call per cell costs more than the copy.
+                                let source = image + (iy * width + ix) * channels
+                                for c in 0..<channels { cell[c] = source[c] }
                             } else {
-                                cell.update(repeating: 0, count: channels)
+                                for c in 0..<channels { cell[c] = 0 }
                             }
                             cell += channels
                         }
@@ -102,38 +105,51 @@ extension InferenceKernels {
     /// with its own `[kh, kw, channels]` filter (Keras `depthwise_kernel` without the trailing 1),
     /// zero padding from `window`. Output `[batch, outH, outW, channels]`.
     ///
-    /// Loops are ordered so the innermost runs over contiguous channels (vectorisable) and each
-    /// output row is accumulated tap by tap.
+    /// For one tap, a run of output pixels of a row reads a contiguous run of input pixels, so
+    /// each tap's weights are tiled along a whole row once; the inner loop is then a long
+    /// contiguous multiply-add (`out[j] += in[j] * tiled[j]`) that vectorises fully.
     public static func depthwiseConv2dNHWC(
         input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
         kernel: UnsafePointer<Float>, window: Window2D, output: UnsafeMutablePointer<Float>
     ) {
         precondition(window.strideX == 1 && window.strideY == 1, "depthwise kernel supports stride 1")
         let oh = window.outputHeight(height), ow = window.outputWidth(width)
+        let taps = window.kernelHeight * window.kernelWidth
+        let rowLength = ow * channels
+        let tiled = UnsafeMutablePointer<Float>.allocate(capacity: taps * rowLength)
+        defer { tiled.deallocate() }
+        for t in 0..<taps {
+            for ox in 0..<ow { (tiled + t * rowLength + ox * channels).update(from: kernel + t * channels, count: channels) }
+        }
         output.update(repeating: 0, count: batch * oh * ow * channels)
         for n in 0..<batch {
             let image = input + n * height * width * channels
             let result = output + n * oh * ow * channels
             for oy in 0..<oh {
-                let outRow = result + oy * ow * channels
+                let outRow = result + oy * rowLength
                 for ky in 0..<window.kernelHeight {
                     let iy = oy + ky - window.padTop
                     guard iy >= 0, iy < height else { continue }
                     let inRow = image + iy * width * channels
                     for kx in 0..<window.kernelWidth {
-                        let tap = kernel + (ky * window.kernelWidth + kx) * channels
                         // Output columns whose input column ox + kx - padLeft is inside the image.
                         let first = max(0, window.padLeft - kx)
                         let last = min(ow, width + window.padLeft - kx)
                         guard first < last else { continue }
-                        for ox in first..<last {
-                            let o = outRow + ox * channels
-                            let i = inRow + (ox + kx - window.padLeft) * channels
-                            for c in 0..<channels { o[c] += i[c] * tap[c] }
-                        }
+                        let o = outRow + first * channels
+                        let i = UnsafePointer(inRow + (first + kx - window.padLeft) * channels)
+                        let w = UnsafePointer(tiled + (ky * window.kernelWidth + kx) * rowLength)
+                        multiplyAdd(i, w, into: o, count: (last - first) * channels)
                     }
                 }
             }
         }
+    }
+
+    /// `o[j] += a[j] * b[j]` for `j < count`.
+    @inline(__always)
+    static func multiplyAdd(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                            into o: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { o[j] += a[j] * b[j] }
     }
 }

@@ -8,7 +8,7 @@ import Training
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure accuracy: cross-validate a training recipe, or score a fixed model.",
-        subcommands: [EvaluateAudio.self])
+        subcommands: [EvaluateAudio.self, EvaluateClips.self])
 }
 
 struct EvaluateAudio: ParsableCommand {
@@ -106,3 +106,31 @@ struct EvaluateAudio: ParsableCommand {
 }
 
 extension EvaluationProtocol: ExpressibleByArgument {}
+
+struct EvaluateClips: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clips",
+        abstract: "Score the whole pipeline (audio, video, fused) with fixed models on a folder of clips.",
+        discussion: """
+        The folder needs a MANIFEST.csv with at least file,emotion. Prints, per clip, the truth and
+        the audio, video and fused answers with faces found, then accuracy per branch over the clips
+        where that branch answered.
+
+        Example:
+          emotiond evaluate clips --data ../shared/data/ravdess-video
+        """)
+
+    @Option(help: ArgumentHelp("Folder with MANIFEST.csv and the clips.", valueName: "dir"))
+    var data: String
+
+    @OptionGroup var models: ClassifierOptions
+
+    @Flag(help: "Print the report as JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let classifier = try ClipClassifier(configuration: models.configuration)
+        let report = ClipEvaluation.run(classifier, entries: try Manifest.load(folder: URL(fileURLWithPath: data)))
+        print(json ? report.json : report.text, terminator: json ? "\n" : "")
+    }
+}
