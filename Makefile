@@ -4,15 +4,16 @@ PREFIX ?= /usr/local
 
 APT_PACKAGES = libmosquitto-dev mosquitto mosquitto-clients libopenblas-dev \
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
-  libopencv-dev opencv-data libsqlite3-dev pkg-config ffmpeg
+  libopencv-dev opencv-data libsqlite3-dev pkg-config ffmpeg openssl systemd
 
-.PHONY: help deps build release test demo clean
+.PHONY: help deps build release test demo install clean
 
 help:
 	@echo "make deps     install the Debian packages (needs root)"
 	@echo "make release  release build of emotiond"
 	@echo "make test     run every test (swift test)"
-	@echo "make demo     release build, then classify the sample clips"
+	@echo "make demo     release build, local mosquitto, emotiond serve, publish samples/, print the events"
+	@echo "make install  install binary, models, config and systemd unit under PREFIX (default /usr/local)"
 
 deps:
 	apt-get update -qq
@@ -29,6 +30,25 @@ test:
 
 demo: release
 	scripts/demo.sh
+
+# Layout matches the defaults in config/emotiond.yaml and systemd/emotiond.service:
+#   $(PREFIX)/bin/emotiond, $(PREFIX)/share/emotiond/models/{audio,facial}.safetensors (links to the
+#   shipped files; the facial model's graph sidecar sits beside them), /etc/emotiond/emotiond.yaml
+#   (kept if present), /etc/systemd/system/emotiond.service. DESTDIR is honoured for packaging.
+MODELDIR = $(DESTDIR)$(PREFIX)/share/emotiond/models
+install: release
+	@test -r models/audio-emotion.safetensors || { echo "models/audio-emotion.safetensors missing (emotiond train audio)"; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/bin $(MODELDIR) $(DESTDIR)/etc/emotiond $(DESTDIR)/etc/systemd/system \
+	  $(DESTDIR)$(PREFIX)/share/doc/emotiond
+	install -m 0755 .build/release/emotiond $(DESTDIR)$(PREFIX)/bin/emotiond
+	install -m 0644 models/audio-emotion.safetensors models/fer_mini_xception.f32.safetensors \
+	  models/fer_mini_xception.json models/README.md $(MODELDIR)/
+	ln -sf audio-emotion.safetensors $(MODELDIR)/audio.safetensors
+	ln -sf fer_mini_xception.f32.safetensors $(MODELDIR)/facial.safetensors
+	test -e $(DESTDIR)/etc/emotiond/emotiond.yaml || install -m 0640 config/emotiond.yaml $(DESTDIR)/etc/emotiond/emotiond.yaml
+	install -m 0644 systemd/emotiond.service $(DESTDIR)/etc/systemd/system/emotiond.service
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/emotiond/
+	@echo "installed; next: edit /etc/emotiond/emotiond.yaml, then systemctl daemon-reload && systemctl enable --now emotiond"
 
 clean:
 	rm -rf .build

@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Pipeline", "Broker", "Store", "Fusion",
+                "Pipeline", "Media", "Models", "NN", "Broker", "Store", "Fusion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]),

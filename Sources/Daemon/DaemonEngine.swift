@@ -294,8 +294,9 @@ public final class DaemonEngine: @unchecked Sendable {
             event = try await processor.process(job)
         } catch {
             let code = DaemonErrorCode.code(for: error)
-            logger.notice("clip \(job.clipID) of \(job.device) failed: \(code): \(error)")
-            await reportNow(ErrorEvent(device: job.device, clipID: job.clipID, code: code, message: "\(error)", at: clock.now))
+            let message = DaemonErrorCode.message(for: error)
+            logger.notice("clip \(job.clipID) of \(job.device) failed: \(code): \(message)")
+            await reportNow(ErrorEvent(device: job.device, clipID: job.clipID, code: code, message: message, at: clock.now))
             complete(job)
             return
         }

@@ -8,13 +8,16 @@ extension DaemonConfiguration {
     ///
     /// Unknown keys in the file or the overrides are errors (they are usually typos). Unknown
     /// `EMOTIOND_*` variables are ignored, because the environment is shared with other tools.
+    /// With `validating` false the ranges and cross-key rules are left to the caller
+    /// (`emotiond config check` lists them all with ``problems(checkingFiles:)``).
     ///
     /// - Throws: ``ConfigError`` naming the key (and the file line for YAML values).
     public static func load(
         path: String?,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:],
-        checkingFiles: Bool = true
+        checkingFiles: Bool = true,
+        validating: Bool = true
     ) throws -> DaemonConfiguration {
         var config = DaemonConfiguration()
         if let path {
@@ -40,7 +43,7 @@ extension DaemonConfiguration {
             try config.set(name, to: value, origin: "override")
         }
         config.dropSupersededPassword(comparedWith: environmentConfig)
-        try config.validate(checkingFiles: checkingFiles)
+        if validating { try config.validate(checkingFiles: checkingFiles) }
         return config
     }
 

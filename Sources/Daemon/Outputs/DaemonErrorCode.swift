@@ -12,6 +12,14 @@ public enum DaemonErrorCode {
     public static func code(for error: Error) -> String {
         (error as? CodedError)?.code ?? processingFailed
     }
+
+    /// The human-readable `message` of an error event: the error's description without a
+    /// leading "<code>: " (the code has its own field).
+    public static func message(for error: Error) -> String {
+        let text = "\(error)"
+        let prefix = code(for: error) + ": "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
 }
 
 extension SpoolError: CodedError {}
