@@ -30,6 +30,11 @@ def summary(values):
     return {"median": median, "p95": p95, "count": n}
 
 
+def kinds_text(clips):
+    counts = {k: sum(1 for c in clips if c["kind"] == k) for k in ["av", "audio", "video"]}
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+
+
 def fmt(x, digits=1):
     return "-" if x is None else f"{x:.{digits}f}"
 
@@ -61,7 +66,7 @@ def main():
            if float(machine["load_before"]) > 1.5 or float(machine["load_after"]) > 1.5 else ""),
         f"- Date: {machine['date']}; {machine['swift']}; Python {py['versions']['python']}, numpy {py['versions']['numpy']},"
         f" librosa {py['versions']['librosa']}, OpenCV {py['versions']['opencv']}, PyAV {py['versions']['av']}.",
-        f"- Clips: {len(sw['clips'])} ({', '.join(f'{sum(1 for c in sw['clips'] if c['kind'] == k)} {k}' for k in ['av', 'audio', 'video'])}),"
+        f"- Clips: {len(sw['clips'])} ({kinds_text(sw['clips'])}),"
         f" each run once untimed, then {sw['iterations']} timed iterations. Audio model: `{machine['audio_model']}`.",
         f"- Stage pass: 1 OpenBLAS thread and 1 OpenCV thread in both pipelines (Swift `--threads {sw['stage_library_threads']}`,"
         f" Python `--threads {py['threads']}`), so CPU time per clip is the work of one clip on one core.",

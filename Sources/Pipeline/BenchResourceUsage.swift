@@ -12,14 +12,14 @@ public enum BenchResourceUsage {
     /// OpenBLAS's and OpenCV's helper threads): `getrusage(RUSAGE_SELF)`.
     public static func processCPUSeconds() -> Double {
         var usage = rusage()
-        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        guard getrusage(__rusage_who_t(truncatingIfNeeded: RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Peak resident set size in KiB as `getrusage` reports it (`ru_maxrss`, KiB on Linux).
     public static func maxRSSKiB() -> Int {
         var usage = rusage()
-        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        guard getrusage(__rusage_who_t(truncatingIfNeeded: RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
         return Int(usage.ru_maxrss)
     }
 

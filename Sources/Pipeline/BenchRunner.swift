@@ -176,40 +176,33 @@ public final class BenchRunner {
         defer { BLASThreads.set(previousBLAS) }
         let count = max(1, workers)
         let classifiers = try (0..<count).map { _ in try ClipClassifier(configuration: configuration) }
-        let jobs = (0..<max(1, iterations)).flatMap { _ in clips.indices }
-        let lock = NSLock()
-        var next = 0
-        var failures = 0
+        let queue = JobQueue(jobs: (0..<max(1, iterations)).flatMap { _ in clips.indices })
         let cpu0 = BenchResourceUsage.processCPUSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         let group = DispatchGroup()
         for w in 0..<count {
+            let classifier = classifiers[w]
+            group.enter()
             let thread = Thread {
-                let classifier = classifiers[w]
                 let encoder = EmotionEvent.makeEncoder()
-                while true {
-                    let job: Int? = lock.withLock {
-                        guard next < jobs.count else { return nil }
-                        defer { next += 1 }
-                        return jobs[next]
-                    }
-                    guard let job else { break }
+                while let job = queue.take() {
                     do {
                         let event = try classifier.classify(clips[job].bytes, device: "bench", clipID: UUID().uuidString)
                         _ = try encoder.encode(event)
                     } catch {
-                        lock.withLock { failures += 1 }
+                        queue.recordFailure()
                     }
                 }
                 group.leave()
             }
             thread.stackSize = 8 << 20
-            group.enter()
             thread.start()
         }
         group.wait()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let cpu = BenchResourceUsage.processCPUSeconds() - cpu0
+        let failures = queue.failures
+        let jobs = queue.jobs
         let done = jobs.count - failures
         return Throughput(workers: count, blasThreads: libraryThreads, openCVThreads: libraryThreads, clips: done,
                           seconds: seconds, clipsPerSecond: Double(done) / seconds,
@@ -234,4 +227,27 @@ public final class BenchRunner {
         options.decodeVideo = configuration.useVideo
         return options
     }
+}
+
+/// The shared job list of a throughput run: clip indices handed out under a lock.
+private final class JobQueue: @unchecked Sendable {
+    let jobs: [Int]
+    private let lock = NSLock()
+    private var next = 0
+    private var failed = 0
+
+    init(jobs: [Int]) { self.jobs = jobs }
+
+    /// The next clip index, or nil when every job has been handed out.
+    func take() -> Int? {
+        lock.withLock {
+            guard next < jobs.count else { return nil }
+            defer { next += 1 }
+            return jobs[next]
+        }
+    }
+
+    func recordFailure() { lock.withLock { failed += 1 } }
+
+    var failures: Int { lock.withLock { failed } }
 }
