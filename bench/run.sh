@@ -32,8 +32,13 @@ bin=$(swift build -c release --show-bin-path)/emotiond
 
 # The clip list, shared by both pipelines: samples/, the RAVDESS videos, one speech FLAC per actor.
 clips=""
+seen=" "
 for f in samples/*.mp4 samples/*.wav samples/*.flac samples/*.mp3 "$DATA"/ravdess-video/*.mp4; do
-    [ -f "$f" ] && clips="$clips $f"
+    # samples/ holds copies of some RAVDESS videos: measure each file name once.
+    [ -f "$f" ] || continue
+    case $seen in *" $(basename "$f") "*) continue;; esac
+    seen="$seen$(basename "$f") "
+    clips="$clips $f"
 done
 n=0
 for actor in "$DATA"/ravdess-speech/Actor_*; do
@@ -55,6 +60,15 @@ echo "bench: Python reference..."
 # shellcheck disable=SC2086
 bench/reference/.venv/bin/python bench/reference/pipeline.py --threads 1 --iterations "$ITERATIONS" \
     --audio-model "$AUDIO_MODEL" --facial-model-dir models $clips > "$run/python.json"
+# A fer-style variant (Haar on full 640x360 frames, no tracking) on the AV clips only.
+av_clips=""
+for f in $clips; do
+    case $f in *.mp4) ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$f" | grep -q . && av_clips="$av_clips $f";; esac
+done
+echo "bench: Python reference, fer-style face detection..."
+# shellcheck disable=SC2086
+bench/reference/.venv/bin/python bench/reference/pipeline.py --threads 1 --iterations "$ITERATIONS" --full-frame-faces \
+    --audio-model "$AUDIO_MODEL" --facial-model-dir models $av_clips > "$run/python-fullframe.json"
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 
 # ffmpeg's own decode of one AV clip and one audio clip (utime/stime/rtime from -benchmark).

@@ -257,7 +257,10 @@ def softmax(z):
 # ---------------------------------------------------------------- faces (OpenCV)
 
 class Faces:
-    def __init__(self):
+    def __init__(self, full_frame=False):
+        # full_frame: fer's way (Haar on every full-resolution frame, no shrinking, no tracking),
+        # for comparing with a straightforward Python pipeline rather than with our own algorithm.
+        self.full_frame = full_frame
         self.cascade = cv2.CascadeClassifier(CASCADE)
         if self.cascade.empty():
             raise RuntimeError(f"cannot load {CASCADE}")
@@ -284,6 +287,8 @@ class Faces:
         h, w = gray.shape
         longest = max(w, h)
         scale = DETECTION_LONGEST_SIDE / longest if longest > DETECTION_LONGEST_SIDE else 1
+        if self.full_frame:
+            scale = 1
         return self._detect(gray, (0, 0, w, h), scale, MIN_FACE, 0)
 
     def detect_near(self, gray, prev):
@@ -322,7 +327,7 @@ class Faces:
         for rgb in frames:
             gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
             face = None
-            if previous is not None and previous[1] == gray.shape:
+            if previous is not None and previous[1] == gray.shape and not self.full_frame:
                 face = self.detect_near(gray, previous[0])
             if face is None:
                 found = self.detect(gray)
@@ -439,9 +444,9 @@ def fuse(predictions):
 
 
 class Reference:
-    def __init__(self, audio_model, facial_dir):
+    def __init__(self, audio_model, facial_dir, full_frame_faces=False):
         self.audio = AudioNet(audio_model)
-        self.faces = Faces()
+        self.faces = Faces(full_frame_faces)
         self.fer = MiniXception(facial_dir)
 
     def classify(self, data, clip_id):
@@ -506,11 +511,13 @@ def main():
     ap.add_argument("--facial-model-dir", required=True)
     ap.add_argument("--iterations", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1, help="OpenBLAS/OpenCV threads (read before numpy loads)")
+    ap.add_argument("--full-frame-faces", action="store_true",
+                    help="Haar on every full-resolution frame without tracking (as fer does) instead of our detector's shortcuts")
     ap.add_argument("clips", nargs="+")
     args = ap.parse_args()
     cv2.setNumThreads(args.threads)
 
-    ref = Reference(args.audio_model, args.facial_model_dir)
+    ref = Reference(args.audio_model, args.facial_model_dir, args.full_frame_faces)
     blobs = {}
     for path in args.clips:
         with open(path, "rb") as f:
@@ -539,6 +546,7 @@ def main():
                 hwm = int(line.split()[1])
     json.dump({
         "tool": "bench/reference/pipeline.py", "iterations": args.iterations, "threads": args.threads,
+        "faces": "full-frame" if args.full_frame_faces else "same as Swift (shrunk to 320, tracking)",
         "versions": {"python": sys.version.split()[0], "numpy": np.__version__, "librosa": librosa.__version__,
                      "opencv": cv2.__version__, "av": av.__version__},
         "clips": [{"clip": p, **r} for p, r in results.items()], "failures": failures, "samples": samples,

@@ -118,7 +118,12 @@ struct Bench: ParsableCommand {
                 .map { (dir as NSString).appendingPathComponent($0) }
         }
         var out = list("samples", ["mp4", "mkv", "webm", "wav", "flac", "mp3", "ogg"])
-        out += list((data as NSString).appendingPathComponent("ravdess-video"), ["mp4"])
+        // samples/ holds copies of some RAVDESS videos: measure each file name once.
+        var names = Set(out.map { ($0 as NSString).lastPathComponent })
+        for video in list((data as NSString).appendingPathComponent("ravdess-video"), ["mp4"])
+        where names.insert((video as NSString).lastPathComponent).inserted {
+            out.append(video)
+        }
         let speech = (data as NSString).appendingPathComponent("ravdess-speech")
         let actors = ((try? fm.contentsOfDirectory(atPath: speech)) ?? []).sorted().filter { $0.hasPrefix("Actor_") }
         for actor in actors.prefix(max(0, speechClips)) {
