@@ -55,7 +55,19 @@ cores=$(lscpu | sed -n 's/^Core(s) per socket: *//p' | head -n 1)
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench: load before $load_before; Swift ($ITERATIONS iterations)..."
 # shellcheck disable=SC2086
-"$bin" bench --json --gemm --iterations "$ITERATIONS" --audio-model "$AUDIO_MODEL" --clips $clips > "$run/swift.json"
+broker_args=""
+if command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; then
+    # A private broker on a free local port, so the publish stage is timed (QoS 1 until PUBACK).
+    mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$mosq" -p "$port" > "$run/mosquitto.log" 2>&1 &
+    mosq_pid=$!
+    trap 'kill "$mosq_pid" 2>/dev/null || true' EXIT
+    sleep 0.5
+    broker_args="--broker 127.0.0.1:$port"
+fi
+# shellcheck disable=SC2086
+"$bin" bench --json --gemm --iterations "$ITERATIONS" --audio-model "$AUDIO_MODEL" $broker_args --clips $clips > "$run/swift.json"
 echo "bench: Python reference..."
 # shellcheck disable=SC2086
 bench/reference/.venv/bin/python bench/reference/pipeline.py --threads 1 --iterations "$ITERATIONS" \

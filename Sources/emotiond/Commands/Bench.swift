@@ -1,4 +1,5 @@
 import ArgumentParser
+import Broker
 import Foundation
 import Fusion
 import NN
@@ -16,7 +17,8 @@ struct Bench: ParsableCommand {
         (decode, audio_features, audio_model, faces, video_model, fusion) plus json_encode and
         store (an AggregateStore insert into a temporary SQLite file). decode_audio_only and
         decode_video_only are extra decodes of one stream each, outside the per-clip totals.
-        Publishing is not measured here (no broker is used).
+        With --broker HOST:PORT each event is also published (QoS 1) and `publish` is the time until
+        the broker's PUBACK; without it publishing is not measured.
 
         Default clips: samples/*, <data>/ravdess-video/*.mp4 and --speech-clips FLACs from
         <data>/ravdess-speech (one per actor), those that exist.
@@ -46,7 +48,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Throughput runs with 1...N workers (0 skips them).")
     var maxWorkers = 2
 
-    @Flag(help: "Also time cblas_sgemm 1024^3 (1 thread and all cores).")
+    @Option(help: ArgumentHelp("MQTT broker to publish each event to (QoS 1), timing the publish stage.", valueName: "host:port"))
+    var broker: String?
+
+    @Flag(help: "Also time cblas_sgemm 1024^3 (1 thread).")
     var gemm = false
 
     @Flag(help: "Print the full report as JSON (with every sample).")
@@ -73,7 +78,22 @@ struct Bench: ParsableCommand {
         try FileManager.default.createDirectory(at: storeDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: storeDirectory) }
         let store = try AggregateStore(path: storeDirectory.appendingPathComponent("bench.sqlite").path)
-        let outputs = [BenchRunner.Output(name: "store") { event, _ in _ = try store.record(StoredResult(event: event)) }]
+        var outputs = [BenchRunner.Output(name: "store") { event, _ in _ = try store.record(StoredResult(event: event)) }]
+        var client: MQTTClient?
+        defer { client?.disconnect() }
+        if let broker {
+            let connected = try Self.connect(broker)
+            client = connected
+            outputs.append(BenchRunner.Output(name: "publish") { _, json in
+                try connected.publish(topic: "emotiond/bench/emotion", payload: [UInt8](json), qos: 1)
+                // Until the PUBACK: the round trip the daemon waits for before acknowledging a clip.
+                let deadline = Date().addingTimeInterval(5)
+                while connected.statistics.outstandingPublishes > 0 {
+                    guard Date() < deadline else { throw CLIError.input("no PUBACK from \(broker) within 5 s") }
+                    usleep(20)
+                }
+            })
+        }
 
         BLASThreads.set(threads)
         FaceDetector.setOpenCVThreadCount(threads)
@@ -97,7 +117,8 @@ struct Bench: ParsableCommand {
         var report = BenchReport(
             iterations: iterations, stageLibraryThreads: threads, samples: stagePass.samples, clips: stagePass.results,
             failures: stagePass.failures, throughput: throughput, gemm: gemmResults.first,
-            publish: "not measured: no broker given (the daemon's MQTT publish is timed end to end by its own tests)")
+            publish: broker.map { "QoS 1 publish to \($0), timed until PUBACK" }
+                ?? "not measured: no broker given (--broker HOST:PORT times it)")
         if !json {
             print(report.text)
             return
@@ -107,6 +128,26 @@ struct Bench: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+
+    /// A connected client for `host:port` (clean session, its own client id).
+    private static func connect(_ address: String) throws -> MQTTClient {
+        let parts = address.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let host = parts.first, !host.isEmpty else { throw CLIError.input("--broker wants HOST:PORT, got '\(address)'") }
+        let port = parts.count > 1 ? Int(parts[1]) : 1883
+        guard let port, (1...65_535).contains(port) else { throw CLIError.input("--broker: bad port in '\(address)'") }
+        let client = try MQTTClient(configuration: MQTTConfiguration(
+            host: host, port: port, clientID: "emotiond-bench-\(ProcessInfo.processInfo.processIdentifier)",
+            cleanSession: true, connectTimeout: 5))
+        let done = DispatchSemaphore(value: 0)
+        let outcome = ConnectOutcome()
+        Task {
+            do { try await client.connect() } catch { outcome.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw CLIError.setup("broker \(address): \(error)") }
+        return client
     }
 
     /// samples/*, the RAVDESS videos and one speech FLAC per actor, those present.
@@ -135,4 +176,9 @@ struct Bench: ParsableCommand {
         }
         return out
     }
+}
+
+/// Carries the result of the asynchronous connect back to the synchronous command.
+private final class ConnectOutcome: @unchecked Sendable {
+    var error: Error?
 }
