@@ -249,7 +249,12 @@ def main():
         rows.append(f"| `{short(clip)}` | {s['kind']} | {s['emotion']} | {p['emotion']} | {'yes' if same else '**no**'} |"
                     f" {s.get('audio_emotion') or '-'} / {p.get('audio') or '-'} | {s.get('video_emotion') or '-'} / {p.get('video') or '-'}"
                     f" ({s['faces_found']} / {p.get('faces_found', 0)} faces) |")
-    lines += [f"Fused emotion agrees on **{agree} of {total}** clips.", "",
+    diffs = [abs(sw_clip[c]["probabilities"][k] - py_clip[c]["probabilities"][k])
+             for c in sw_clip if c in py_clip for k in sw_clip[c]["probabilities"]]
+    lines += [f"Fused emotion agrees on **{agree} of {total}** clips. The largest difference in any fused probability is"
+              f" {max(diffs) if diffs else 0:.3f}. The two pipelines use different builds of the same libraries: Debian's"
+              f" FFmpeg and OpenCV 4.6 for Swift, and PyAV's bundled FFmpeg and OpenCV {py['versions']['opencv']} for Python."
+              " So frames, face boxes and crops can differ by a pixel, and a clip whose top two fused classes are close can flip.", "",
               "| clip | kind | Swift | Python | same | audio (Swift / Python) | video (Swift / Python) |",
               "| --- | --- | --- | --- | --- | --- | --- |"] + rows + [""]
     if sw["failures"]:
