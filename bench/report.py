@@ -69,7 +69,7 @@ def main():
         + (" **The machine was shared with other builds during this run**, so wall times are inflated;"
            " CPU times (getrusage / process_time) are what the targets are about and are much less affected."
            if float(machine["load_before"]) > 1.5 or float(machine["load_after"]) > 1.5 else ""),
-        f"- Date: {machine['date']}; {machine['swift']}; Python {py['versions']['python']}, numpy {py['versions']['numpy']},"
+        f"- Date: {machine['date']}; code at commit {machine.get('commit', '?')}; {machine['swift']}; Python {py['versions']['python']}, numpy {py['versions']['numpy']},"
         f" librosa {py['versions']['librosa']}, OpenCV {py['versions']['opencv']}, PyAV {py['versions']['av']}.",
         f"- Clips: {len(sw['clips'])} ({kinds_text(sw['clips'])}),"
         f" each run once untimed, then {sw['iterations']} timed iterations. Audio model: `{machine['audio_model']}`"

@@ -106,7 +106,8 @@ echo ']' >> "$run/ffmpeg.json"
 cat > "$run/machine.json" <<EOF
 {"model": "$model", "cpus": $cpus, "cores_per_socket": "$cores", "load_before": "$load_before",
  "load_after": "$load_after", "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
- "swift": "$(swift --version 2>&1 | head -n 1 | sed 's/"/\\"/g')", "audio_model": "$(basename "$AUDIO_MODEL")"}
+ "swift": "$(swift --version 2>&1 | head -n 1 | sed 's/"/\\"/g')", "audio_model": "$(basename "$AUDIO_MODEL")",
+ "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"}
 EOF
 [ -f bench/findings.md ] && cp bench/findings.md "$run/findings.md"
 python3 bench/report.py "$run" "$OUT"
