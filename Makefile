@@ -6,7 +6,7 @@ APT_PACKAGES = libmosquitto-dev mosquitto mosquitto-clients libopenblas-dev \
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
   libopencv-dev opencv-data libsqlite3-dev pkg-config ffmpeg openssl systemd
 
-.PHONY: help deps build release test demo install clean
+.PHONY: help deps build release test demo install bench clean
 
 help:
 	@echo "make deps     install the Debian packages (needs root)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test     run every test (swift test)"
 	@echo "make demo     release build, local mosquitto, emotiond serve, publish samples/, print the events"
 	@echo "make install  install binary, models, config and systemd unit under PREFIX (default /usr/local)"
+	@echo "make bench    release build, Swift vs Python reference benchmark -> BENCHMARKS.md"
 
 deps:
 	apt-get update -qq
@@ -49,6 +50,9 @@ install: release
 	install -m 0644 systemd/emotiond.service $(DESTDIR)/etc/systemd/system/emotiond.service
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/emotiond/
 	@echo "installed; next: edit /etc/emotiond/emotiond.yaml, then systemctl daemon-reload && systemctl enable --now emotiond"
+
+bench:
+	bench/run.sh
 
 clean:
 	rm -rf .build

@@ -10,5 +10,5 @@ struct EmotionD: ParsableCommand {
         faces (OpenCV Haar cascade) through a facial-expression CNN; the two softmax outputs are
         averaged (late fusion). See README.md and docs/ for the MQTT contract and operations.
         """,
-        subcommands: [Serve.self, Config.self, Stats.self, Classify.self, Train.self, Evaluate.self])
+        subcommands: [Serve.self, Config.self, Stats.self, Classify.self, Train.self, Evaluate.self, Bench.self])
 }
