@@ -26,26 +26,40 @@ struct ContainerProbe {
     /// Probe scores at or below this are not trusted (AVPROBE_SCORE_RETRY).
     static let minimumScore = AVPROBE_SCORE_MAX / 4
 
-    /// How much of the payload the probe looks at (FFmpeg's own default probe size).
-    static let probeBytes = 1 << 20
+    /// Probe windows tried in turn, as FFmpeg's own `av_probe_input_buffer` escalates: most
+    /// containers are certain from their first 2 KiB, and probing a whole clip costs more than
+    /// decoding its audio (BENCHMARKS.md). The last window is FFmpeg's default probe size.
+    static let probeWindows = [2 << 10, 16 << 10, 128 << 10, 1 << 20]
 
     static func detect(_ bytes: [UInt8]) throws -> ContainerProbe {
-        let size = min(bytes.count, probeBytes)
+        for window in probeWindows {
+            let size = min(bytes.count, window)
+            var score: Int32 = 0
+            let format = probe(bytes, size: size, score: &score)
+            // Weak matches (score <= 25, FFmpeg's own "probe more" threshold) are what random
+            // bytes get from lenient probes such as MP3 frame-sync scanning.
+            if let format, score > minimumScore { return try accept(format, bytes) }
+            if size == bytes.count { break }
+        }
+        throw MediaError(.unsupportedContainer, "not a recognised media container")
+    }
+
+    private static func probe(_ bytes: [UInt8], size: Int, score: inout Int32) -> UnsafePointer<AVInputFormat>? {
         // The probe buffer must be followed by AVPROBE_PADDING_SIZE zero bytes.
         var padded = [UInt8](repeating: 0, count: size + Int(AVPROBE_PADDING_SIZE))
         padded.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: bytes, count: size) }
-        var score: Int32 = 0
+        var result: Int32 = 0
         let format: UnsafePointer<AVInputFormat>? = padded.withUnsafeMutableBufferPointer { buffer in
             "".withCString { emptyName in
                 var probe = AVProbeData(filename: emptyName, buf: buffer.baseAddress, buf_size: Int32(size), mime_type: nil)
-                return av_probe_input_format3(&probe, 1, &score)
+                return av_probe_input_format3(&probe, 1, &result)
             }
         }
-        // Weak matches (score <= 25, FFmpeg's own "probe more" threshold) are what random
-        // bytes get from lenient probes such as MP3 frame-sync scanning.
-        guard let format, score > minimumScore else {
-            throw MediaError(.unsupportedContainer, "not a recognised media container")
-        }
+        score = result
+        return format
+    }
+
+    private static func accept(_ format: UnsafePointer<AVInputFormat>, _ bytes: [UInt8]) throws -> ContainerProbe {
         let names = String(cString: format.pointee.name)
         let primary = String(names.split(separator: ",").first ?? "")
         guard let container = acceptedDemuxers[primary] else {
