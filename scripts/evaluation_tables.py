@@ -18,7 +18,7 @@ def table(label, report):
            "| ---: | --- | ---: | ---: | ---: | ---: |"]
     for f in report["folds"]:
         s = f["summary"]
-        out.append(f"| {f['fold']} | {','.join(map(str, f['test_actors']))} | {s['accuracy'] * 100:.1f} % | "
+        out.append(f"| {f['fold']} | {'all 24' if len(f['test_actors']) == 24 else ','.join(map(str, f['test_actors']))} | {s['accuracy'] * 100:.1f} % | "
                    f"{s['macro_f1']:.3f} | {s['balanced_accuracy'] * 100:.1f} % | {f['train_seconds']:.0f} |")
     m = report["mean"]
     out.append(f"| **mean** | | **{m['accuracy'] * 100:.1f} %** (sd {m['accuracy_std'] * 100:.1f}) | "
