@@ -14,7 +14,7 @@ help:
 	@echo "make test     run every test (swift test)"
 	@echo "make demo     release build, local mosquitto, emotiond serve, publish samples/, print the events"
 	@echo "make install  install binary, models, config and systemd unit under PREFIX (default /usr/local)"
-	@echo "make bench    release build, Swift vs Python reference benchmark -> BENCHMARKS.md"
+	@echo "make bench    release build, Swift vs Python reference + end to end through mosquitto -> BENCHMARKS.md"
 
 deps:
 	apt-get update -qq
@@ -53,6 +53,7 @@ install: release
 
 bench:
 	bench/run.sh
+	SKIP_BUILD=1 bench/e2e.sh
 
 clean:
 	rm -rf .build
