@@ -42,8 +42,17 @@ final class ReliabilityFloodTests: XCTestCase {
         let started = Date()
         var peakRSS = 0
         for i in 0..<count {
-            try publisher.publish(topic: "emotiond/in/flood-\(i % 4)/clip", payload: clip, qos: 1,
-                                  properties: PublishProperties(userProperties: ["clip-id": "f-\(i)"]))
+            // The test's own client holds at most 1,000 unacknowledged QoS 1 messages; past that
+            // it says queue-full and we wait for the broker's acknowledgements (N = 10,000).
+            while true {
+                do {
+                    try publisher.publish(topic: "emotiond/in/flood-\(i % 4)/clip", payload: clip, qos: 1,
+                                          properties: PublishProperties(userProperties: ["clip-id": "f-\(i)"]))
+                    break
+                } catch let error as BrokerError where error.code == .queueFull {
+                    try await Task.sleep(nanoseconds: 5_000_000)
+                }
+            }
             if i % 50 == 0 { peakRSS = max(peakRSS, Reliability.residentBytes(of: daemon.pid) ?? 0) }
         }
         let publishedIn = Date().timeIntervalSince(started)
