@@ -31,8 +31,11 @@ for f in "$root"/samples/*.mp4 "$root"/samples/*.wav "$root"/samples/*.flac "$ro
 done
 
 # -rss_limit_mb: FFmpeg + ASan on hostile input; -timeout: one input may take at most 10 s.
+# With -jobs, libFuzzer writes fuzz-<n>.log into the working directory: run inside out/.
+cd "$out"
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 "$out/decode_fuzzer" "$out/corpus" -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
     -max_len=262144 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$out/artifacts/" \
     -print_final_stats=1 2>&1 | tee "$out/fuzz.log" | grep -E 'DONE|stat::|ERROR|SUMMARY|crash|pulse|INITED' || true
+cat "$out"/fuzz-*.log 2>/dev/null | grep -E 'stat::|DONE|ERROR|SUMMARY' || true
 echo "crashes: $(ls "$out/artifacts" | wc -l) (in $out/artifacts)"
