@@ -37,12 +37,16 @@ for workers in 1 2; do
         "$bin" serve --set mqtt.port="$port" --set mqtt.client_id="e2e-$workers-$kind" \
             --set workers.count="$workers" --set workers.queue_capacity=1000 \
             --set store.path="$state/db.sqlite" --set spool.dir="$state/spool" \
-            --set outputs.homeassistant.enabled=false 2> "$state/daemon.log" &
+            --set outputs.homeassistant.enabled=false \
+            --set models.audio="$root/models/audio-emotion.safetensors" \
+            --set models.facial="$root/models/fer_mini_xception.f32.safetensors" 2> "$state/daemon.log" &
         daemon=$!
         sleep 3
+        kill -0 "$daemon" 2>/dev/null || { echo "e2e: the daemon did not start:" >&2; cat "$state/daemon.log" >&2; exit 1; }
         # Saturation: every clip at once; throughput = clips / time to the last event.
         sat=$($py bench/e2e/loadgen.py --port "$port" --clips "$clip" --count "$COUNT" --timeout 600)
         rate=$($py -c "import json,sys; print(round(json.loads(sys.argv[1])['throughput_clips_per_s'] * 0.7, 2))" "$sat")
+        [ "$rate" != "0.0" ] || { echo "e2e: no events came back: $sat" >&2; tail "$state/daemon.log" >&2; exit 1; }
         # Sustained at 70 % of that: the latency a device sees when the daemon keeps up.
         sus=$($py bench/e2e/loadgen.py --port "$port" --clips "$clip" --count "$COUNT" --rate "$rate" --timeout 600)
         rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$daemon/status")
