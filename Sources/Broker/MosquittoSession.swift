@@ -300,6 +300,10 @@ final class MosquittoSession: @unchecked Sendable {
         guard (0...2).contains(qos) else {
             throw BrokerError(code: .invalidArgument, rawValue: Int(MOSQ_ERR_INVAL.rawValue), message: "QoS must be 0, 1 or 2 (got \(qos))")
         }
+        // A C string ends at the first NUL: the message would go to a shorter, different topic.
+        guard !topic.isEmpty, !topic.utf8.contains(0) else {
+            throw BrokerError(code: .invalidArgument, rawValue: Int(MOSQ_ERR_INVAL.rawValue), message: "topic is empty or contains NUL")
+        }
         lock.lock()
         if stopping {
             lock.unlock()

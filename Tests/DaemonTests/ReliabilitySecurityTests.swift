@@ -151,6 +151,10 @@ final class ReliabilitySecurityTests: XCTestCase {
         // The allowed outputs still work: a garbage payload's error event gets out.
         try publisher.publish(topic: "emotiond/in/acl/clip", payload: Array("not media".utf8), qos: 1)
         try await recorder.wait("error event on the allowed topic", timeout: 10) { ms in ms.contains { $0.topic == "emotiond/errors" } }
+        // ... and they are counted, so monitoring sees them (emotiond/stats, errors_by_code).
+        try await recorder.wait("publish refusals counted in stats", timeout: 10) { ms in
+            ms.contains { $0.topic == "emotiond/stats" && String(decoding: $0.payload, as: UTF8.self).contains("publish_refused") }
+        }
         let stats = recorder.messages.filter { $0.topic == "emotiond/stats" }.last.map { String(decoding: $0.payload, as: UTF8.self) } ?? "none"
         let refusals = log.split(separator: "\n").filter { $0.contains("broker refused publish") }
         print("RELIABILITY acl: \(refusals.count) refusals logged, e.g. \(refusals.first ?? ""); last stats: \(stats)")

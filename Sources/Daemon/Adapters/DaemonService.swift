@@ -200,7 +200,10 @@ public final class DaemonService: @unchecked Sendable {
             case .connectFailed(let error):
                 logger.warning("reconnect failed: \(error)")
             case .publishFailed(let id, let reason):
-                logger.error("broker refused publish \(id) (reason \(reason))")
+                // Typically an ACL on the output topics (reason 135, not authorized): counted so
+                // it shows in emotiond/stats and the Prometheus metrics, not only in the log.
+                engine.stats.recordError(device: nil, code: "publish_refused")
+                logger.error("broker refused publish \(id) (reason \(reason)); check the broker's ACL for the output topics")
             case .subscriptionRejected(let filter, let reason):
                 logger.error("broker refused subscription \(filter) (reason \(reason)); check its ACL")
             }
