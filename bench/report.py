@@ -273,6 +273,12 @@ def main():
     notes = os.path.join(run_dir, "findings.md")
     if os.path.exists(notes):
         lines += [open(notes).read().rstrip(), ""]
+    # Keep the end-to-end section that bench/e2e.sh writes between its markers.
+    if os.path.exists(out_path):
+        previous = open(out_path).read()
+        start, end = previous.find("<!-- e2e:start -->"), previous.find("<!-- e2e:end -->")
+        if start >= 0 and end > start:
+            lines += [previous[start:end + len("<!-- e2e:end -->")], ""]
     with open(out_path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {out_path}")
