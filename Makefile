@@ -6,7 +6,7 @@ APT_PACKAGES = libmosquitto-dev mosquitto mosquitto-clients libopenblas-dev \
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
   libopencv-dev opencv-data libsqlite3-dev pkg-config ffmpeg openssl systemd
 
-.PHONY: help deps build release test demo install bench clean
+.PHONY: help deps apt-packages build release test demo install bench clean
 
 help:
 	@echo "make deps     install the Debian packages (needs root)"
@@ -19,6 +19,10 @@ help:
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
+
+# The Debian package list, for scripts (.ci/run) that install it themselves.
+apt-packages:
+	@echo $(APT_PACKAGES)
 
 build:
 	$(SWIFT) build

@@ -6,21 +6,7 @@ import XCTest
 /// Issue 6, item 2: the broker is SIGKILLed and restarted in the middle of a stream of clips.
 /// Every clip the daemon got is counted exactly once in SQLite, and the daemon is back online
 /// soon after the broker returns (target 2 s, asserted 5 s; the figure is printed).
-final class ReliabilityBrokerRestartTests: XCTestCase {
-    private var scratch: ScratchDirectory!
-    private var broker: MosquittoBroker?
-
-    override func setUp() async throws {
-        try Reliability.requireMosquitto()
-        scratch = try ScratchDirectory()
-    }
-
-    override func tearDown() async throws {
-        broker?.kill()
-        broker = nil
-        scratch = nil
-    }
-
+final class ReliabilityBrokerRestartTests: ReliabilityTestCase {
     func testBrokerKilledMidStreamEveryDeliveredClipCountedOnceAndReconnectIsFast() async throws {
         let model = try Checkout.audioModel()
         let broker = try MosquittoBroker()

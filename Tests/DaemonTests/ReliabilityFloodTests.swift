@@ -6,21 +6,7 @@ import XCTest
 /// into a work queue of 8. Resident memory stays under 300 MB, drops are counted (stats and
 /// error events), every clip is accounted for (an emotion or an error event) and the daemon
 /// answers afterwards. N is 1,000 in CI; `EMOTIOND_FLOOD_CLIPS=10000` runs the figure.
-final class ReliabilityFloodTests: XCTestCase {
-    private var scratch: ScratchDirectory!
-    private var broker: MosquittoBroker?
-
-    override func setUp() async throws {
-        try Reliability.requireMosquitto()
-        scratch = try ScratchDirectory()
-    }
-
-    override func tearDown() async throws {
-        broker?.kill()
-        broker = nil
-        scratch = nil
-    }
-
+final class ReliabilityFloodTests: ReliabilityTestCase {
     func testFloodKeepsMemoryBoundedCountsDropsAndStaysResponsive() async throws {
         let model = try Checkout.audioModel()
         let count = Int(ProcessInfo.processInfo.environment["EMOTIOND_FLOOD_CLIPS"] ?? "") ?? 1_000

@@ -5,21 +5,7 @@ import XCTest
 /// Issue 6, item 1: hostile payloads and topics through the running `emotiond serve`. Each one
 /// must come back as an error event with a code, the daemon must stay up (a good clip
 /// afterwards still gets its event) and its resident memory must stay bounded.
-final class ReliabilityHostileInputTests: XCTestCase {
-    private var scratch: ScratchDirectory!
-    private var broker: MosquittoBroker?
-
-    override func setUp() async throws {
-        try Reliability.requireMosquitto()
-        scratch = try ScratchDirectory()
-    }
-
-    override func tearDown() async throws {
-        broker?.kill()
-        broker = nil
-        scratch = nil
-    }
-
+final class ReliabilityHostileInputTests: ReliabilityTestCase {
     func testHostilePayloadsAndTopicsYieldCodedErrorsAndTheDaemonStaysUp() async throws {
         let model = try Checkout.audioModel()
         let broker = try MosquittoBroker()

@@ -5,21 +5,7 @@ import XCTest
 /// Issue 6, item 4: two daemons share the input through an MQTT v5 shared subscription
 /// (`mqtt.shared_group`) on one mosquitto. Each gets a share, every clip is processed once in
 /// total, and `emotiond stats --db A --db B` sums to the number of clips.
-final class ReliabilitySharedSubscriptionTests: XCTestCase {
-    private var scratch: ScratchDirectory!
-    private var broker: MosquittoBroker?
-
-    override func setUp() async throws {
-        try Reliability.requireMosquitto()
-        scratch = try ScratchDirectory()
-    }
-
-    override func tearDown() async throws {
-        broker?.kill()
-        broker = nil
-        scratch = nil
-    }
-
+final class ReliabilitySharedSubscriptionTests: ReliabilityTestCase {
     func testTwoDaemonsShareTheLoadAndTheirStoresSumToTheTotal() async throws {
         let model = try Checkout.audioModel()
         let broker = try MosquittoBroker()

@@ -124,3 +124,21 @@ final class ConfiguredRecorder: @unchecked Sendable {
         client.disconnect()
     }
 }
+
+/// Base of the reliability tests that run one daemon against one mosquitto: a scratch
+/// directory per test, and the broker (set by the test) killed afterwards.
+class ReliabilityTestCase: XCTestCase {
+    var scratch: ScratchDirectory!
+    var broker: MosquittoBroker?
+
+    override func setUp() async throws {
+        try Reliability.requireMosquitto()
+        scratch = try ScratchDirectory()
+    }
+
+    override func tearDown() async throws {
+        broker?.kill()
+        broker = nil
+        scratch = nil
+    }
+}
