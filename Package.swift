@@ -91,9 +91,11 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: ["Vision", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Media"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
+        // A real mosquitto per test, shared by the broker and daemon tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
         // Runs the built `emotiond` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["emotiond", "Fusion"]),
     ],

@@ -1,13 +1,14 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Broker
 
 /// Behaviour of `MQTTClient` against a real mosquitto 2.0 broker on a loopback port.
 final class MQTTClientTests: XCTestCase {
-    private var broker: TestBroker!
+    private var broker: MosquittoBroker!
 
     override func setUpWithError() throws {
-        broker = try TestBroker()
+        broker = try MosquittoBroker()
         try broker.start()
     }
 
@@ -92,7 +93,7 @@ final class MQTTClientTests: XCTestCase {
     }
 
     func testConnectionRefusedIsAClearError() async throws {
-        let port = try TestBroker.freePort()
+        let port = try MosquittoBroker.freePort()
         let client = try MQTTClient(configuration: MQTTConfiguration(host: "127.0.0.1", port: port, clientID: "nobody"))
         do {
             try await client.connect()

@@ -1,19 +1,20 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Broker
 
 /// Authentication, ACLs and TLS against a real mosquitto, with a password file made by
 /// `mosquitto_passwd` and certificates made by the `openssl` CLI in the test's directory.
 final class MQTTSecurityTests: XCTestCase {
-    private var broker: TestBroker?
+    private var broker: MosquittoBroker?
 
     override func tearDown() {
         broker?.stop()
         broker = nil
     }
 
-    private func startAuthBroker() throws -> TestBroker {
-        let b = try TestBroker(extraConfig: [], allowAnonymous: false)
+    private func startAuthBroker() throws -> MosquittoBroker {
+        let b = try MosquittoBroker(extraConfig: [], allowAnonymous: false)
         try b.shell("mosquitto_passwd -b -c passwd alice correct-horse && chmod 600 passwd")
         try "user alice\ntopic readwrite allowed/#\n".write(toFile: b.path("acl"), atomically: true, encoding: .utf8)
         b.extraConfig += ["password_file \(b.path("passwd"))", "acl_file \(b.path("acl"))"]
@@ -54,7 +55,7 @@ final class MQTTSecurityTests: XCTestCase {
 
     /// CA, server certificate for IP 127.0.0.1 and a client certificate, plus a second,
     /// unrelated CA. EC P-256 keys keep generation fast.
-    private func makeCertificates(in b: TestBroker) throws {
+    private func makeCertificates(in b: MosquittoBroker) throws {
         let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
         try b.shell("""
             set -e
@@ -68,8 +69,8 @@ final class MQTTSecurityTests: XCTestCase {
             """)
     }
 
-    private func startTLSBroker() throws -> TestBroker {
-        let b = try TestBroker()
+    private func startTLSBroker() throws -> MosquittoBroker {
+        let b = try MosquittoBroker()
         try makeCertificates(in: b)
         b.extraConfig += [
             "cafile \(b.path("ca.crt"))", "certfile \(b.path("server.crt"))",

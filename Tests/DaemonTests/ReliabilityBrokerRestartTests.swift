@@ -1,6 +1,7 @@
 import Broker
 import Foundation
 import Store
+import TestSupport
 import XCTest
 
 /// Issue 6, item 2: the broker is SIGKILLed and restarted in the middle of a stream of clips.

@@ -1,6 +1,7 @@
 import Broker
 import Foundation
 import Store
+import TestSupport
 import XCTest
 
 /// Issue 6, item 7: the state directory (SQLite store and spool) fills up. The daemon must say

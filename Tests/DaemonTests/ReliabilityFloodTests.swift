@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 6, item 3: a flood of small audio clips, published far faster than two workers go,

@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 6, item 1: hostile payloads and topics through the running `emotiond serve`. Each one

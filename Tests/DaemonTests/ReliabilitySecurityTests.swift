@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 6, items 5 and 6: `emotiond serve` against a mosquitto with TLS (CA, server and client

@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 6, item 4: two daemons share the input through an MQTT v5 shared subscription

@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import TestSupport
 import XCTest
 
 /// Shared pieces of the Reliability* tests (issue 6): a daemon configuration written for one

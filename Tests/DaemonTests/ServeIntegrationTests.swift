@@ -2,6 +2,7 @@ import Broker
 import Daemon
 import Foundation
 import Store
+import TestSupport
 import XCTest
 
 /// `emotiond serve` end to end: the built binary as a child process, a real mosquitto on a

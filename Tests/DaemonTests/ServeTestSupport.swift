@@ -107,7 +107,7 @@ func runCommand(_ argv: [String]) throws -> (status: Int32, out: String, err: St
     return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
-/// posix_spawn with an empty signal mask and default handlers (see TestBroker in BrokerTests:
+/// posix_spawn with an empty signal mask and default handlers (see MosquittoBroker.spawn in TestSupport:
 /// Foundation's Process passes on the caller's mask, and pool threads block some signals).
 func spawnWithDefaultSignals(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
                              environment: [String: String] = [:]) throws -> pid_t {

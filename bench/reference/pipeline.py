@@ -64,7 +64,9 @@ FER_SUPPORTED = [i in FER_TO_8 for i in range(8)]
 SR = 16000
 FRAME_COUNT = 22
 MAX_FRAME_SIDE = 640
-SILENCE_DBFS = -60.0
+# Same rule as ClassifierConfiguration.silenceThresholdDBFS: the loudest 20 ms frame.
+SILENCE_DBFS = -50.0
+SILENCE_FRAME = 320
 CASCADE = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 DETECTION_LONGEST_SIDE = 320
 SCALE_FACTOR = 1.1
@@ -463,7 +465,14 @@ class Reference:
         lap("decode")
         predictions, result = [], {"audio": None, "video": None}
         if samples is not None and samples.size:
-            level = 10 * math.log10(float(np.mean(samples.astype(np.float64) ** 2)) or 1e-300)
+            x = samples.astype(np.float64)
+            pad = (-x.size) % SILENCE_FRAME
+            frames_ms = np.pad(x, (0, pad)).reshape(-1, SILENCE_FRAME) ** 2
+            # The last frame is averaged over its real samples only, as in Swift.
+            counts = np.full(frames_ms.shape[0], SILENCE_FRAME, dtype=np.float64)
+            counts[-1] = SILENCE_FRAME - pad
+            loudest = float(np.max(frames_ms.sum(axis=1) / counts))
+            level = 10 * math.log10(loudest or 1e-300)
             if level >= SILENCE_DBFS:
                 feats = audio_features(samples, self.audio.feature_config)
                 lap("audio_features")

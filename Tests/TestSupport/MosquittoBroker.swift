@@ -1,19 +1,18 @@
 import Foundation
-import XCTest
 
-/// (Adapted from BrokerTests/TestBroker.swift.) A real mosquitto broker for one test: its own temp directory and config, a free loopback
+/// A real mosquitto broker for one test (shared by BrokerTests and DaemonTests): its own temp directory and config, a free loopback
 /// port, started and killed by the test. `restart()` reuses the same port.
-final class MosquittoBroker {
-    let directory: URL
-    let port: Int
+public final class MosquittoBroker {
+    public let directory: URL
+    public let port: Int
     /// Save sessions to disk on shutdown and restore them on start (SIGTERM, not SIGKILL).
-    var persistent = false
+    public var persistent = false
     /// Lines appended after `listener`; may be extended until `start()`.
-    var extraConfig: [String]
+    public var extraConfig: [String]
     private var pid: pid_t?
 
     /// `extraConfig` lines go into the listener's section (after `listener`), e.g. TLS files.
-    init(extraConfig: [String] = [], allowAnonymous: Bool = true) throws {
+    public init(extraConfig: [String] = [], allowAnonymous: Bool = true) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("emotiond-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = try MosquittoBroker.freePort()
@@ -22,10 +21,10 @@ final class MosquittoBroker {
         self.extraConfig = lines
     }
 
-    var configFile: URL { directory.appendingPathComponent("mosquitto.conf") }
-    var logFile: URL { directory.appendingPathComponent("mosquitto.log") }
+    public var configFile: URL { directory.appendingPathComponent("mosquitto.conf") }
+    public var logFile: URL { directory.appendingPathComponent("mosquitto.log") }
 
-    func start(timeout: TimeInterval = 5) throws {
+    public func start(timeout: TimeInterval = 5) throws {
         var config = [
             "per_listener_settings false",
             persistent ? "persistence true\npersistence_location \(directory.path)/" : "persistence false",
@@ -37,7 +36,7 @@ final class MosquittoBroker {
         config += extraConfig
         try (config.joined(separator: "\n") + "\n").write(to: configFile, atomically: true, encoding: .utf8)
 
-        let child = try spawnWithDefaultSignals(["/usr/sbin/mosquitto", "-c", configFile.path])
+        let child = try MosquittoBroker.spawn(["/usr/sbin/mosquitto", "-c", configFile.path])
         pid = child
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -51,10 +50,10 @@ final class MosquittoBroker {
     }
 
     /// SIGKILL, as a crash: no clean shutdown, sockets reset.
-    func kill() { signalAndReap(SIGKILL) }
+    public func kill() { signalAndReap(SIGKILL) }
 
     /// SIGTERM: mosquitto saves its persistence file and exits; SIGKILL after 3 s.
-    func stop() { signalAndReap(SIGTERM) }
+    public func stop() { signalAndReap(SIGTERM) }
 
     private func signalAndReap(_ signal: Int32) {
         guard let child = pid else { return }
@@ -72,15 +71,64 @@ final class MosquittoBroker {
         }
     }
 
+    /// posix_spawn with an empty signal mask and default handlers. Foundation's `Process`
+    /// passes on the caller's mask, and Swift concurrency's pool threads block SIGTERM, so a
+    /// broker started from an async test would ignore SIGTERM.
+    public static func spawn(_ argv: [String]) throws -> pid_t {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgs, environ)
+        guard rc == 0 else {
+            throw NSError(domain: "MosquittoBroker", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))"])
+        }
+        return child
+    }
+
     deinit {
         stop()
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    /// Runs a shell command in the broker's directory (openssl, mosquitto_passwd).
+    @discardableResult
+    public func shell(_ command: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        p.currentDirectoryURL = directory
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0 else {
+            throw NSError(domain: "MosquittoBroker", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "\(command) failed: \(text)"])
+        }
+        return text
+    }
+
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Binds port 0 on loopback and returns what the kernel chose.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -95,7 +143,7 @@ final class MosquittoBroker {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    static func accepts(port: Int) -> Bool {
+    public static func accepts(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
