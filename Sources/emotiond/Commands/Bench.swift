@@ -11,16 +11,16 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the pipeline: ms per stage (median, p95), CPU time per clip, clips/s, peak RSS.",
         discussion: """
-        Run it from a release build (swift build -c release); bench/run.sh does that and compares
-        with the Python reference in bench/reference. Clips are read into memory first, run once
-        untimed, then --iterations times. Stages are the classifier's own latency_ms stages
-        (decode, audio_features, audio_model, faces, video_model, fusion) plus json_encode and
-        store (an AggregateStore insert into a temporary SQLite file). decode_audio_only and
-        decode_video_only are extra decodes of one stream each, outside the per-clip totals.
-        With --broker HOST:PORT each event is also published (QoS 1) and `publish` is the time until
+        Run it from a release build (swift build -c release); bench/run.sh does that and compares \
+        with the Python reference in bench/reference. Clips are read into memory first, run once \
+        untimed, then --iterations times. Stages are the classifier's own latency_ms stages \
+        (decode, audio_features, audio_model, faces, video_model, fusion) plus json_encode and \
+        store (an AggregateStore insert into a temporary SQLite file). decode_audio_only and \
+        decode_video_only are extra decodes of one stream each, outside the per-clip totals. \
+        With --broker HOST:PORT each event is also published (QoS 1) and `publish` is the time until \
         the broker's PUBACK; without it publishing is not measured.
 
-        Default clips: samples/*, <data>/ravdess-video/*.mp4 and --speech-clips FLACs from
+        Default clips: samples/*, <data>/ravdess-video/*.mp4 and --speech-clips FLACs from \
         <data>/ravdess-speech (one per actor), those that exist.
 
         Examples:

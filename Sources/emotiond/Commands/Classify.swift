@@ -7,10 +7,10 @@ struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify media files (audio, video or both) and print one result per file.",
         discussion: """
-        Reads any container FFmpeg reads within the whitelist (MP4, MKV/WebM, MPEG-TS, OGG, WAV, FLAC,
-        MP3). Prints the audio, video and fused result per file; --json prints one JSON object per line
-        with the same schema as the daemon's emotion event (docs/MQTT.md). A file that cannot be
-        classified gets a message naming it and the reason; the others are still classified, and the
+        Reads any container FFmpeg reads within the whitelist (MP4, MKV/WebM, MPEG-TS, OGG, WAV, FLAC, \
+        MP3). Prints the audio, video and fused result per file; --json prints one JSON object per line \
+        with the same schema as the daemon's emotion event (docs/MQTT.md). A file that cannot be \
+        classified gets a message naming it and the reason; the others are still classified, and the \
         exit status is 1.
 
         Examples:

@@ -11,11 +11,12 @@ struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a configuration file and print the effective configuration.",
             discussion: """
-            Applies the file, the EMOTIOND_* environment and --set overrides exactly as `serve` does,
-            then checks every value, cross-key rule and file (models, cascade, TLS files, password
-            file, store and spool directories) and loads the models and the face detector once. Prints every problem as `key: message (origin)` and
-            exits with 78 (EX_CONFIG) if there is any; otherwise prints the effective configuration,
-            one `key: value` per line with secrets masked, and exits 0.
+            Applies the file, the EMOTIOND_* environment and --set overrides exactly as `serve` does, \
+            then checks every value, cross-key rule and file (models, cascade, TLS files, password \
+            file, store and spool directories) and loads the models and the face detector once. \
+            Prints every problem as `key: message (origin)` and exits with 78 (EX_CONFIG) if there \
+            is any; otherwise prints the effective configuration, one `key: value` per line with \
+            secrets masked, and exits 0.
 
             Examples:
               emotiond config check /etc/emotiond/emotiond.yaml

@@ -16,16 +16,16 @@ struct EvaluateAudio: ParsableCommand {
         commandName: "audio",
         abstract: "Cross-validate the audio recipe, or score a model file, on a labelled folder.",
         discussion: """
-        Without --model: trains one model per fold with the recipe and tests it on the held-out
-        fold. --protocol speaker-independent uses the manifest's `fold` column (RAVDESS: 6 folds of
-        4 actors; no test actor is ever heard in training) and reports the mean over folds;
-        --protocol random uses stratified random clip folds (same actors on both sides; only for
-        comparison with papers that did so).
+        Without --model: trains one model per fold with the recipe and tests it on the held-out fold. \
+        --protocol speaker-independent uses the manifest's `fold` column (RAVDESS: 6 folds of 4 actors; \
+        no test actor is ever heard in training) and reports the mean over folds; --protocol random uses \
+        stratified random clip folds (same actors on both sides; only for comparison with papers that \
+        did so).
 
-        With --model FILE: classifies every clip of the folder (MANIFEST.csv with at least file,emotion;
+        With --model FILE: classifies every clip of the folder (MANIFEST.csv with at least file,emotion; \
         some classes may be absent) with that model.
 
-        Both print accuracy, macro-F1, balanced accuracy, per-class recall and the confusion matrix;
+        Both print accuracy, macro-F1, balanced accuracy, per-class recall and the confusion matrix; \
         --confusion writes it as an SVG picture.
 
         Examples:
@@ -112,9 +112,9 @@ struct EvaluateClips: ParsableCommand {
         commandName: "clips",
         abstract: "Score the whole pipeline (audio, video, fused) with fixed models on a folder of clips.",
         discussion: """
-        The folder needs a MANIFEST.csv with at least file,emotion. Prints, per clip, the truth and
-        the audio, video and fused answers with faces found, then accuracy per branch over the clips
-        where that branch answered.
+        The folder needs a MANIFEST.csv with at least file,emotion. Prints, per clip, the truth and the \
+        audio, video and fused answers with faces found, then accuracy per branch over the clips where \
+        that branch answered.
 
         Example:
           emotiond evaluate clips --data ../shared/data/ravdess-video

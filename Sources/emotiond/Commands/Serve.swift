@@ -6,12 +6,12 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the daemon: clips from MQTT in, emotion events out.",
         discussion: """
-        Loads the configuration (defaults < --config FILE < EMOTIOND_* environment < --set), loads
-        the models, opens the statistics database and the spool, connects to the broker and serves
-        until SIGTERM or SIGINT. SIGHUP re-reads the configuration (keys marked [reload] apply live).
-        On SIGTERM the queue drains for at most drain_timeout_s, `<prefix>/available` turns offline
-        and the exit status is 0. A configuration problem (bad value, unreadable model, missing
-        cascade, unwritable store) prints the key and exits with 78 (EX_CONFIG). Logs go to stderr.
+        Loads the configuration (defaults < --config FILE < EMOTIOND_* environment < --set), loads \
+        the models, opens the statistics database and the spool, connects to the broker and serves \
+        until SIGTERM or SIGINT. SIGHUP re-reads the configuration (keys marked [reload] apply live). \
+        On SIGTERM the queue drains for at most drain_timeout_s, `<prefix>/available` turns offline \
+        and the exit status is 0. A configuration problem (bad value, unreadable model, missing \
+        cascade, unwritable store) prints the key and exits with 78 (EX_CONFIG). Logs go to stderr. \
         See docs/MQTT.md for the topics and docs/OPERATIONS.md for running it under systemd.
 
         Examples:

@@ -6,8 +6,8 @@ struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print per-device emotion statistics from one or more statistics databases.",
         discussion: """
-        Reads the SQLite files read-only (a running daemon is not disturbed) and merges them, so the
-        files of several scaled-out instances give one answer. Rows are per device and time bucket
+        Reads the SQLite files read-only (a running daemon is not disturbed) and merges them, so the \
+        files of several scaled-out instances give one answer. Rows are per device and time bucket \
         (UTC): clips, errors, the share of each emotion, mean confidence and latency, modalities.
 
         Examples:

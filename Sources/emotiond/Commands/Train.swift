@@ -51,15 +51,14 @@ struct TrainAudio: ParsableCommand {
         commandName: "audio",
         abstract: "Train the speech-emotion CNN on every clip of a folder and save it.",
         discussion: """
-        The folder needs a MANIFEST.csv with at least the columns file,emotion. Progress (epoch,
-        loss, training accuracy, ETA) goes to stderr. The model file is self-describing: its
-        metadata holds the architecture, labels, feature settings, recipe, a digest of the
-        training data and, with --cv-report, the cross-validated figures.
+        The folder needs a MANIFEST.csv with at least the columns file,emotion. Progress (epoch, loss, \
+        training accuracy, ETA) goes to stderr. The model file is self-describing: its metadata holds \
+        the architecture, labels, feature settings, recipe, a digest of the training data and, with \
+        --cv-report, the cross-validated figures.
 
         Example (the shipped model):
           emotiond evaluate audio --data ../shared/data/ravdess-speech --json > cv.json
-          emotiond train audio --data ../shared/data/ravdess-speech --cv-report cv.json \\
-              --out models/audio-emotion.safetensors
+          emotiond train audio --data ../shared/data/ravdess-speech --cv-report cv.json
         """)
 
     @Option(help: ArgumentHelp("Dataset folder with MANIFEST.csv.", valueName: "dir"))
