@@ -384,6 +384,14 @@ final class ServeIntegrationTests: XCTestCase {
         XCTAssertEqual(wrong.status, 78, wrong.err)
         XCTAssertTrue(wrong.err.contains("models.audio"), wrong.err)
 
+        // serve: a missing Haar cascade (a fresh config file: writeConfig reuses one path).
+        let noCascade = try runCommand([Checkout.binary.path, "serve", "--config",
+                                        try writeConfig(port: 1883, audioModel: try Checkout.audioModel(), clientID: "x"),
+                                        "--set", "models.cascade=\(scratch.path("no-such-cascade.xml"))"])
+        XCTAssertEqual(noCascade.status, 78, noCascade.err)
+        XCTAssertTrue(noCascade.err.contains("models.cascade"), noCascade.err)
+        XCTAssertFalse(noCascade.err.contains("Fatal error"), noCascade.err)
+
         // config check on a good file prints the effective configuration, password masked.
         let good = try writeConfig(port: 1883, audioModel: try Checkout.audioModel(), clientID: "x",
                                    extra: "logging:\n  level: debug")
