@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import TestSupport
 import XCTest
 
 /// Paths of the source checkout the integration tests use (resolved from this file).
@@ -105,38 +106,6 @@ func runCommand(_ argv: [String]) throws -> (status: Int32, out: String, err: St
     p.waitUntilExit()
     let errData = (try? Data(contentsOf: errFile)) ?? Data()
     return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
-
-/// posix_spawn with an empty signal mask and default handlers (see MosquittoBroker.spawn in TestSupport:
-/// Foundation's Process passes on the caller's mask, and pool threads block some signals).
-func spawnWithDefaultSignals(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
-                             environment: [String: String] = [:]) throws -> pid_t {
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &empty)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
-    let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    var cEnv: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { cEnv.forEach { free($0) } }
-    var child: pid_t = 0
-    let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgs, &cEnv)
-    guard rc == 0 else {
-        throw NSError(domain: "spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))"])
-    }
-    return child
 }
 
 /// Subscribes to filters with a real MQTT client and keeps every message, so tests can wait

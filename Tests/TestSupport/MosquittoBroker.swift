@@ -36,7 +36,7 @@ public final class MosquittoBroker {
         config += extraConfig
         try (config.joined(separator: "\n") + "\n").write(to: configFile, atomically: true, encoding: .utf8)
 
-        let child = try MosquittoBroker.spawn(["/usr/sbin/mosquitto", "-c", configFile.path])
+        let child = try spawnWithDefaultSignals(["/usr/sbin/mosquitto", "-c", configFile.path])
         pid = child
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -69,35 +69,6 @@ public final class MosquittoBroker {
             }
             usleep(5_000)
         }
-    }
-
-    /// posix_spawn with an empty signal mask and default handlers. Foundation's `Process`
-    /// passes on the caller's mask, and Swift concurrency's pool threads block SIGTERM, so a
-    /// broker started from an async test would ignore SIGTERM.
-    public static func spawn(_ argv: [String]) throws -> pid_t {
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgs, environ)
-        guard rc == 0 else {
-            throw NSError(domain: "MosquittoBroker", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))"])
-        }
-        return child
     }
 
     deinit {
@@ -154,4 +125,37 @@ public final class MosquittoBroker {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
+}
+
+/// posix_spawn with an empty signal mask and default handlers. Foundation's `Process` passes on
+/// the caller's mask, and Swift concurrency's pool threads block SIGTERM, so a child started
+/// from an async test would otherwise ignore SIGTERM.
+public func spawnWithDefaultSignals(_ argv: [String], stdout: String = "/dev/null", stderr: String = "/dev/null",
+                             environment: [String: String] = [:]) throws -> pid_t {
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    var cEnv: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { cEnv.forEach { free($0) } }
+    var child: pid_t = 0
+    let rc = posix_spawn(&child, argv[0], &actions, &attr, &cArgs, &cEnv)
+    guard rc == 0 else {
+        throw NSError(domain: "spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))"])
+    }
+    return child
 }
