@@ -37,7 +37,7 @@ public struct AudioTrainer {
             var lossSum: Double = 0, correct = 0
             for b in 0..<batchesPerEpoch {
                 let step = Double((epoch - 1) * batchesPerEpoch + b) / Double(recipe.epochs * batchesPerEpoch)
-                optimizer.learningRate = recipe.learningRate * Float(0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * step)))
+                optimizer.learningRate = CosineSchedule.learningRate(peak: recipe.learningRate, progress: step)
                 let idx = Array(order[(b * recipe.batchSize)..<min(items.count, (b + 1) * recipe.batchSize)])
                 let x = gather(inputs, rowSize: rowSize, rows: idx, featureCount: net.configuration.featureCount)
                 let y = idx.map { labels[$0] }

@@ -94,7 +94,7 @@ public struct VideoTrainer {
             var lossSum: Double = 0, correct = 0
             for b in 0..<batchesPerEpoch {
                 let progress = Double((epoch - 1) * batchesPerEpoch + b) / Double(recipe.epochs * batchesPerEpoch)
-                optimizer.learningRate = recipe.learningRate * Float(0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * progress)))
+                optimizer.learningRate = CosineSchedule.learningRate(peak: recipe.learningRate, progress: progress)
                 let rows = Array(order[(b * recipe.batchSize)..<min(matrices.count, (b + 1) * recipe.batchSize)])
                 var data = [Float](repeating: 0, count: rows.count * rowSize)
                 data.withUnsafeMutableBufferPointer { dst in
