@@ -49,7 +49,7 @@ let package = Package(
         // MARK: Library modules
         .target(name: "Fusion", swiftSettings: fastMath),
         .target(name: "Media", dependencies: ["CFFmpeg"], swiftSettings: fastMath),
-        .target(name: "Audio", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "Audio", dependencies: ["CBLAS", "CFFmpeg"], swiftSettings: fastMath),
         .target(name: "NN", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "Models", dependencies: ["NN", "Audio", "Fusion", "Vision", "CBLAS"], swiftSettings: fastMath),
         .target(name: "Vision", dependencies: ["COpenCV", "Media"], swiftSettings: fastMath),

@@ -12,7 +12,7 @@ public struct AudioFeatureConfig: Codable, Sendable, Equatable, Hashable {
     /// Sample rate of the input in Hz. Default 16000 (what Media decodes to).
     public var sampleRate: Int
     /// FFT size (librosa `n_fft`); also the frame length of ZCR and RMS. Default 512 (32 ms).
-    /// Must be a multiple of 4 (the folded DFT relies on it).
+    /// Must be a power of two (FFmpeg's real FFT, see `FFTPowerSpectrum`).
     public var nFFT: Int
     /// Hann window length (librosa `win_length`), centred inside the `nFFT` frame. Default 400 (25 ms).
     public var winLength: Int
@@ -88,7 +88,8 @@ public struct AudioFeatureConfig: Codable, Sendable, Equatable, Hashable {
     public func validate() throws {
         func fail(_ message: String) -> AudioFeatureError { .invalidConfiguration(message) }
         guard sampleRate > 0 else { throw fail("sampleRate must be > 0 (got \(sampleRate))") }
-        guard nFFT >= 4, nFFT % 4 == 0 else { throw fail("nFFT must be a multiple of 4 (got \(nFFT))") }
+        // A power of two: the sizes every FFmpeg version's real FFT supports (librosa's usual too).
+        guard nFFT >= 4, nFFT & (nFFT - 1) == 0 else { throw fail("nFFT must be a power of two >= 4 (got \(nFFT))") }
         guard nFFT <= 1 << 16 else { throw fail("nFFT must be <= 65536 (got \(nFFT))") }
         guard winLength >= 1, winLength <= nFFT else {
             throw fail("winLength must be in 1...nFFT (got \(winLength), nFFT \(nFFT))")

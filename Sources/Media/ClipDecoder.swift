@@ -37,6 +37,13 @@ public struct ClipDecoder: Sendable {
         self.options = options
     }
 
+    /// libavformat's `probesize` for WAV. Its WAV demuxer asks for the PCM data to be probed for
+    /// a compressed stream in disguise (S/PDIF), and libavformat then re-runs every format
+    /// probe on a buffer grown packet by packet up to `probesize` (5 MB by default, i.e. the
+    /// whole clip): 30 probes, three times the cost of decoding the clip. 32 KiB is 1 s of
+    /// 16 kHz 16-bit mono and plenty to see an S/PDIF header.
+    static let wavProbeSize = 32 * 1024
+
     /// Decodes `data`; see ``decode(_:)-([UInt8])``.
     public func decode(_ data: Data) throws -> DecodedClip {
         if data.isEmpty { throw MediaError(.emptyPayload, "payload is empty") }
@@ -59,7 +66,8 @@ public struct ClipDecoder: Sendable {
         let input = FormatInput(bytes)
         let codecWhitelist = limits.allowedCodecs.map { $0.sorted().joined(separator: ",") }
         let status = try input.open(format: probe.format, formatWhitelist: ContainerProbe.formatWhitelist,
-                                    codecWhitelist: codecWhitelist, streamCap: max(64, limits.maxStreams * 4))
+                                    codecWhitelist: codecWhitelist, streamCap: max(64, limits.maxStreams * 4),
+                                    probeSize: probe.container == "wav" ? Self.wavProbeSize : nil)
         guard status >= 0, let format = input.context else {
             throw MediaError(.truncatedOrCorrupt, "cannot open the \(probe.container) container: \(LibAV.describe(status))")
         }

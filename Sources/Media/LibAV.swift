@@ -98,7 +98,11 @@ final class FormatInput {
     /// refusing any other demuxer and any nested protocol.
     ///
     /// - Returns: 0 or the negative FFmpeg status of `avformat_open_input`.
-    func open(format: UnsafePointer<AVInputFormat>, formatWhitelist: String, codecWhitelist: String?, streamCap: Int) throws -> Int32 {
+    ///
+    /// `probeSize` caps the bytes libavformat reads to learn stream parameters (its
+    /// `probesize`, default 5 MB); nil keeps FFmpeg's default.
+    func open(format: UnsafePointer<AVInputFormat>, formatWhitelist: String, codecWhitelist: String?, streamCap: Int,
+              probeSize: Int? = nil) throws -> Int32 {
         let bufferSize = 32 * 1024
         guard let buffer = av_malloc(bufferSize)?.assumingMemoryBound(to: UInt8.self) else {
             throw MediaError(.internal, "cannot allocate the AVIO buffer")
@@ -122,6 +126,7 @@ final class FormatInput {
         av_dict_set(&options, "protocol_whitelist", "", 0)
         if let codecWhitelist { av_dict_set(&options, "codec_whitelist", codecWhitelist, 0) }
         av_dict_set(&options, "max_streams", String(streamCap), 0)
+        if let probeSize { av_dict_set(&options, "probesize", String(probeSize), 0) }
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
         let status = avformat_open_input(&optional, nil, format, &options)
         // On failure FFmpeg frees the context and nils our pointer; the AVIO stays ours.

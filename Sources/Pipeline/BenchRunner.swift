@@ -103,7 +103,6 @@ public final class BenchRunner {
         var failures: [String: String] = [:]
         var results: [ClipResult] = []
         var samples: [Sample] = []
-        let encoder = EmotionEvent.makeEncoder()
         var kinds: [String: String] = [:]
         // Warm-up: page in code and models, let allocators settle; also records what each clip is.
         for clip in clips {
@@ -139,7 +138,7 @@ public final class BenchRunner {
                         stages[name] = Double(now - mark) / 1e6
                         mark = now
                     }
-                    let json = try encoder.encode(event)
+                    let json = try event.wireJSON()
                     lap("json_encode")
                     for output in outputs {
                         try output.run(event, json)
@@ -184,11 +183,10 @@ public final class BenchRunner {
             let classifier = classifiers[w]
             group.enter()
             let thread = Thread {
-                let encoder = EmotionEvent.makeEncoder()
                 while let job = queue.take() {
                     do {
                         let event = try classifier.classify(clips[job].bytes, device: "bench", clipID: UUID().uuidString)
-                        _ = try encoder.encode(event)
+                        _ = try event.wireJSON()
                     } catch {
                         queue.recordFailure()
                     }

@@ -100,9 +100,13 @@ public final class FaceDetector: @unchecked Sendable {
     ///
     /// Frames of a short clip show the same head in nearly the same place, so this searches only
     /// a window `Configuration.trackingWindow` times the previous face's side, scaled so that face
-    /// is about `Configuration.trackingFaceSide` pixels, and only sizes from 0.7 to 1.45 times it: a handful of small pyramid
-    /// levels instead of a whole frame. Returns nil when that search finds nothing; the caller
-    /// then runs a full `detect`.
+    /// is about `Configuration.trackingFaceSide` pixels: a handful of small pyramid levels instead
+    /// of a whole frame. Sizes from 0.85 to 1.2 times the previous face are tried first, then,
+    /// if that finds nothing, 0.7 to 1.45 times. Why two steps: OpenCV's cost grows with the
+    /// number of pyramid levels (each level runs the cascade over a window that is mostly face,
+    /// so most positions go deep into it), and a head rarely changes size by more than 15 %
+    /// between two of the 22 sampled frames, so the narrow search (4 levels instead of 8) nearly
+    /// always suffices. Returns nil when both find nothing; the caller then runs a full `detect`.
     public func detect(inGray frame: GrayImage, near previous: FaceBox) throws -> FaceBox? {
         let side = max(previous.width, previous.height)
         guard side > 0 else { return nil }
@@ -111,14 +115,22 @@ public final class FaceDetector: @unchecked Sendable {
         let x0 = max(0, centreX - window / 2), y0 = max(0, centreY - window / 2)
         let x1 = min(frame.width, centreX + window / 2), y1 = min(frame.height, centreY + window / 2)
         guard x1 - x0 >= side / 2, y1 - y0 >= side / 2 else { return nil }
-        let targetSide = Double(configuration.trackingFaceSide)
-        let scale = min(1, targetSide / Double(side))
-        let minSize = max(24, Int((targetSide * 0.7).rounded(.down)))
-        let maxSize = Int((targetSide * 1.45).rounded(.up))
         let region = FaceBox(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
-        return try detect(in: frame, region: region, scale: scale,
-                          minSize: scale < 1 ? minSize : Int(Double(side) * 0.7),
-                          maxSize: scale < 1 ? maxSize : Int(Double(side) * 1.45) + 1).first
+        // Searched in the window resampled so the previous face is `trackingFaceSide` pixels
+        // (never upsampled: a small face is searched at its own size).
+        let scale = min(1, Double(configuration.trackingFaceSide) / Double(side))
+        let faceSide = Double(side) * scale
+        var detectionImage: GrayImage?
+        for (smallest, largest) in [(0.85, 1.2), (0.7, 1.45)] {
+            let minSize = max(24, Int((faceSide * smallest).rounded(.down)))
+            let maxSize = Int((faceSide * largest).rounded(.up))
+            guard minSize <= maxSize else { continue }
+            if detectionImage == nil { detectionImage = try resample(frame, region: region, scale: scale) }
+            if let face = try detect(in: detectionImage!, of: frame, region: region, minSize: minSize, maxSize: maxSize).first {
+                return face
+            }
+        }
+        return nil
     }
 
     /// Sets OpenCV's internal thread count for the whole process (see cocv_set_num_threads).
@@ -130,15 +142,26 @@ public final class FaceDetector: @unchecked Sendable {
     /// Detects in `region` of `frame` resampled by `scale`, and maps the boxes back.
     private func detect(in frame: GrayImage, region: FaceBox, scale: Double, minSize: Int,
                         maxSize: Int) throws -> [FaceBox] {
-        var detectionImage = frame
-        if scale != 1 || region.width != frame.width || region.height != frame.height {
-            let width = max(1, Int((Double(region.width) * scale).rounded()))
-            let height = max(1, Int((Double(region.height) * scale).rounded()))
-            let pixels = try OpenCVBridge.cropResize(
-                pixels: frame.pixels, width: frame.width, height: frame.height, channels: 1,
-                region: region, outputWidth: width, outputHeight: height, interpolation: .area)
-            detectionImage = try GrayImage(width: width, height: height, pixels: pixels)
-        }
+        try detect(in: resample(frame, region: region, scale: scale), of: frame, region: region,
+                   minSize: minSize, maxSize: maxSize)
+    }
+
+    /// `region` of `frame` resampled by `scale` (pixel-area averaging), or `frame` itself when
+    /// that is the identity.
+    private func resample(_ frame: GrayImage, region: FaceBox, scale: Double) throws -> GrayImage {
+        guard scale != 1 || region.width != frame.width || region.height != frame.height else { return frame }
+        let width = max(1, Int((Double(region.width) * scale).rounded()))
+        let height = max(1, Int((Double(region.height) * scale).rounded()))
+        let pixels = try OpenCVBridge.cropResize(
+            pixels: frame.pixels, width: frame.width, height: frame.height, channels: 1,
+            region: region, outputWidth: width, outputHeight: height, interpolation: .area)
+        return try GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// Runs the cascade on `detectionImage` (`region` of `frame`, resampled) and maps the boxes
+    /// back to `frame`, largest first.
+    private func detect(in detectionImage: GrayImage, of frame: GrayImage, region: FaceBox,
+                        minSize: Int, maxSize: Int) throws -> [FaceBox] {
         let raw: [FaceBox] = try lock.withLock {
             try cascade.detect(gray: detectionImage, scaleFactor: configuration.scaleFactor,
                                minNeighbors: configuration.minNeighbors, minSize: minSize,

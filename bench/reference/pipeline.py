@@ -16,8 +16,9 @@ Steps per clip (stage names match the Swift `latency_ms` keys):
                   (im2col + matmul), softmax.
   faces           OpenCV Haar cascade on a copy shrunk to longest side 320 (INTER_AREA), scale 1.1,
                   5 neighbours, min 24 px; the tracking search near the previous face as
-                  Sources/Vision/FaceDetector.swift does; square crop + 10 % margin, black padding,
-                  64x64 bilinear.
+                  Sources/Vision/FaceDetector.swift does (window 1.6x the face, resampled so the
+                  face is 32 px, sizes 0.85-1.2x then 0.7-1.45x); square crop + 10 % margin,
+                  black padding, 64x64 bilinear.
   video_model     mini-XCEPTION (FER2013) in numpy (NHWC), mean over crops, mapped to 8 classes.
   fusion          class-aware late fusion (Sources/Fusion/LateFusion.swift).
   json_encode     json.dumps of an event with the same fields.
@@ -72,7 +73,8 @@ DETECTION_LONGEST_SIDE = 320
 SCALE_FACTOR = 1.1
 MIN_NEIGHBORS = 5
 MIN_FACE = 24
-TRACKING_WINDOW = 2.0
+TRACKING_WINDOW = 1.6
+TRACKING_FACE_SIDE = 32.0
 CROP_MARGIN = 0.1
 CROP_SIDE = 64
 
@@ -267,12 +269,17 @@ class Faces:
         if self.cascade.empty():
             raise RuntimeError(f"cannot load {CASCADE}")
 
-    def _detect(self, gray, region, scale, min_size, max_size):
+    @staticmethod
+    def _resample(gray, region, scale):
         x0, y0, w, h = region
         img = gray[y0 : y0 + h, x0 : x0 + w]
         if scale != 1 or (w, h) != (gray.shape[1], gray.shape[0]):
             dw, dh = max(1, rnd(w * scale)), max(1, rnd(h * scale))
             img = cv2.resize(img, (dw, dh), interpolation=cv2.INTER_AREA)
+        return img
+
+    def _detect(self, gray, img, region, min_size, max_size):
+        x0, y0, w, h = region
         raw = self.cascade.detectMultiScale(img, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBORS, flags=0,
                                             minSize=(min_size, min_size), maxSize=(max_size, max_size))
         sx, sy = w / img.shape[1], h / img.shape[0]
@@ -291,7 +298,8 @@ class Faces:
         scale = DETECTION_LONGEST_SIDE / longest if longest > DETECTION_LONGEST_SIDE else 1
         if self.full_frame:
             scale = 1
-        return self._detect(gray, (0, 0, w, h), scale, MIN_FACE, 0)
+        region = (0, 0, w, h)
+        return self._detect(gray, self._resample(gray, region, scale), region, MIN_FACE, 0)
 
     def detect_near(self, gray, prev):
         px, py, pw, ph = prev
@@ -302,14 +310,22 @@ class Faces:
         x1, y1 = min(gray.shape[1], cx + window // 2), min(gray.shape[0], cy + window // 2)
         if x1 - x0 < side // 2 or y1 - y0 < side // 2:
             return None
-        target = 40.0
-        scale = min(1.0, target / side)
-        if scale < 1:
-            min_size, max_size = max(24, int(math.floor(target * 0.7))), int(math.ceil(target * 1.45))
-        else:
-            min_size, max_size = int(side * 0.7), int(side * 1.45) + 1
-        found = self._detect(gray, (x0, y0, x1 - x0, y1 - y0), scale, min_size, max_size)
-        return found[0] if found else None
+        region = (x0, y0, x1 - x0, y1 - y0)
+        scale = min(1.0, TRACKING_FACE_SIDE / side)
+        face_side = side * scale
+        img = None
+        # Narrow size range first (0.85-1.2x the previous face), then the wide one (0.7-1.45x).
+        for smallest, largest in ((0.85, 1.2), (0.7, 1.45)):
+            min_size = max(24, int(math.floor(face_side * smallest)))
+            max_size = int(math.ceil(face_side * largest))
+            if min_size > max_size:
+                continue
+            if img is None:
+                img = self._resample(gray, region, scale)
+            found = self._detect(gray, img, region, min_size, max_size)
+            if found:
+                return found[0]
+        return None
 
     @staticmethod
     def crop(gray, face):

@@ -8,9 +8,10 @@ public struct MessageFactory: Sendable {
 
     public init(router: TopicRouter) { self.router = router }
 
-    /// `<prefix>/<device>/emotion`, QoS 1, not retained.
+    /// `<prefix>/<device>/emotion`, QoS 1, not retained. One per clip, so it uses the event's own
+    /// writer (`EmotionEvent.wireJSON()`, same bytes as `WireJSON.encoder`, far cheaper).
     public func emotion(_ event: EmotionEvent) throws -> OutboundMessage {
-        OutboundMessage(topic: router.emotionTopic(device: event.device), payload: try WireJSON.encoder.encode(event))
+        OutboundMessage(topic: router.emotionTopic(device: event.device), payload: try event.wireJSON())
     }
 
     /// `<prefix>/<device>/state`, QoS 1, retained (a new subscriber sees the latest state).

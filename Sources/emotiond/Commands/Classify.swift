@@ -36,7 +36,7 @@ struct Classify: ParsableCommand {
             do {
                 let bytes = try readFile(file, limit: classifier.configuration.limits.maxBytes)
                 let event = try classifier.classify(bytes, device: "cli", clipID: (file as NSString).lastPathComponent)
-                print(json ? String(decoding: try EmotionEvent.makeEncoder().encode(event), as: UTF8.self) : Self.describe(event, file: file))
+                print(json ? String(decoding: try event.wireJSON(), as: UTF8.self) : Self.describe(event, file: file))
             } catch {
                 failures += 1
                 FileHandle.standardError.write(Data("emotiond: \(file): \(error)\n".utf8))

@@ -1,20 +1,20 @@
 import XCTest
 @testable import Audio
 
-/// The folded DFT must equal the textbook real DFT (as one plain matrix) for any window
-/// length and placement, not only the default 400-in-512.
-final class FoldedPowerSpectrumTests: XCTestCase {
+/// The FFT power spectrum must equal the textbook real DFT for any window length and
+/// placement, not only the default 400-in-512.
+final class FFTPowerSpectrumTests: XCTestCase {
     func testMatchesPlainDFTForSeveralWindowLengths() {
         var generator = SeededGenerator(seed: 11)
-        for (size, windowLength) in [(512, 400), (512, 512), (64, 63), (64, 1), (256, 130), (8, 5)] {
+        for (size, windowLength) in [(512, 400), (512, 512), (64, 63), (64, 1), (256, 130), (8, 5), (4, 3), (2048, 1000)] {
             let window = SpectralBasis.periodicHann(windowLength).map { $0 + 0.1 }  // asymmetric-safe, no zero taps
             let frames = 5, hop = size / 3 + 1
             let signal = (0 ..< size + hop * (frames - 1)).map { _ in Float(generator.nextGaussianPair().0) }
-            let folded = FoldedPowerSpectrum(size: size, window: window)
+            let spectrum = FFTPowerSpectrum(size: size, window: window)
             var power = [Float](repeating: 0, count: (size / 2 + 1) * frames)
             signal.withUnsafeBufferPointer { s in
                 power.withUnsafeMutableBufferPointer { p in
-                    folded.power(of: s.baseAddress!, hop: hop, frames: frames, into: p.baseAddress!)
+                    spectrum.power(of: s.baseAddress!, hop: hop, frames: frames, into: p.baseAddress!)
                 }
             }
             let offset = (size - windowLength) / 2
