@@ -11,9 +11,9 @@ public enum ConnectionEvent: Sendable, Equatable {
     case reconnecting(attempt: Int, delay: Double)
     /// A reconnect attempt failed; another follows after the backoff delay.
     case connectFailed(BrokerError)
-    /// The broker answered a QoS 1/2 PUBLISH with a failure reason code (v5 only), e.g.
-    /// 0x87 not authorized when an ACL denies the topic.
-    case publishFailed(messageID: Int, reasonCode: Int)
+    /// The broker answered a QoS 1/2 PUBLISH to `topic` with a failure reason code (v5 only),
+    /// e.g. 0x87 not authorized when an ACL denies the topic.
+    case publishFailed(messageID: Int, topic: String, reasonCode: Int)
     /// The broker refused a subscription (SUBACK reason code >= 0x80).
     case subscriptionRejected(filter: String, reasonCode: Int)
 }

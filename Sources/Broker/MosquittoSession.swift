@@ -42,8 +42,10 @@ final class MosquittoSession: @unchecked Sendable {
     private var subscriptions: [(filter: String, qos: Int)] = []
     private var sentSubscriptions: Set<String> = []
     private var pendingSubscribeIDs: [Int32: String] = [:]
-    private var awaitingAck: Set<Int32> = []
-    private var earlyAcks: Set<Int32> = []
+    /// QoS > 0 publishes waiting for PUBACK: message id -> topic (named in `.publishFailed`).
+    private var awaitingAck: [Int32: String] = [:]
+    /// Acknowledgements that arrived before `publish` learned its message id: id -> reason.
+    private var earlyAcks: [Int32: Int32] = [:]
     private var qos0Pending: Set<Int32> = []
     private var stats = MQTTStatistics()
 
@@ -176,18 +178,25 @@ final class MosquittoSession: @unchecked Sendable {
 
     private func didPublish(mid: Int32, reason: Int32) {
         lock.lock()
-        if awaitingAck.remove(mid) != nil {
+        var refusedTopic: String?
+        if let topic = awaitingAck.removeValue(forKey: mid) {
             stats.outstandingPublishes -= 1
+            refusedTopic = topic
         } else if qos0Pending.remove(mid) == nil {
-            earlyAcks.insert(mid)
+            // `publish` has not returned yet; it reports this one when it does.
+            earlyAcks[mid] = reason
+            lock.unlock()
+            return
         }
         let failed = reason >= 128
         if failed { stats.publishFailures += 1 }
         lock.unlock()
-        if failed {
-            logger.warning("MQTT publish rejected", metadata: ["mid": "\(mid)", "reason": "\(Mosquitto.reasonString(reason))"])
-            eventContinuation.yield(.publishFailed(messageID: Int(mid), reasonCode: Int(reason)))
-        }
+        if failed { reportRefusal(mid: mid, topic: refusedTopic ?? "", reason: reason) }
+    }
+
+    private func reportRefusal(mid: Int32, topic: String, reason: Int32) {
+        logger.warning("MQTT publish rejected", metadata: ["mid": "\(mid)", "topic": "\(topic)", "reason": "\(Mosquitto.reasonString(reason))"])
+        eventContinuation.yield(.publishFailed(messageID: Int(mid), topic: topic, reasonCode: Int(reason)))
     }
 
     private func didReceive(_ m: mosquitto_message, props: OpaquePointer?) {
@@ -339,14 +348,20 @@ final class MosquittoSession: @unchecked Sendable {
             lock.unlock()
             throw Mosquitto.error(rc, context: "publish to '\(topic)'")
         }
-        if earlyAcks.remove(mid) != nil {
+        var earlyRefusal: Int32?
+        if let reason = earlyAcks.removeValue(forKey: mid) {
             if qos > 0 { stats.outstandingPublishes -= 1 }
+            if reason >= 128 {
+                stats.publishFailures += 1
+                earlyRefusal = reason
+            }
         } else if qos > 0 {
-            awaitingAck.insert(mid)
+            awaitingAck[mid] = topic
         } else {
             qos0Pending.insert(mid)
         }
         lock.unlock()
+        if let earlyRefusal { reportRefusal(mid: mid, topic: topic, reason: earlyRefusal) }
         return Int(mid)
     }
 

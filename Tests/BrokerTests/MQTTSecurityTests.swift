@@ -44,7 +44,7 @@ final class MQTTSecurityTests: XCTestCase {
         try await client.connect()
         try client.publish(topic: "allowed/x", payload: [1], qos: 1)
         let denied = try client.publish(topic: "forbidden/x", payload: [2], qos: 1)
-        let failed = await events.wait { $0.contains(.publishFailed(messageID: denied, reasonCode: 0x87)) }
+        let failed = await events.wait { $0.contains(.publishFailed(messageID: denied, topic: "forbidden/x", reasonCode: 0x87)) }
         XCTAssertTrue(failed, "events: \(events.all)")
         XCTAssertEqual(client.statistics.publishFailures, 1)
         XCTAssertEqual(client.statistics.outstandingPublishes, 0)

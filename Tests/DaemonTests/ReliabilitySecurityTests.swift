@@ -108,15 +108,22 @@ final class ReliabilitySecurityTests: XCTestCase {
         try await Task.sleep(nanoseconds: 3_000_000_000)
         XCTAssertTrue(Reliability.isRunning(bad.pid), "wrong password must not stop the daemon; log:\n\(bad.log)")
         let log = bad.log
-        let attempts = log.components(separatedBy: "not reachable").count - 1
+        let refusals = log.split(separator: "\n").filter { $0.contains("refused our credentials") }
+        let attempts = refusals.count
         XCTAssertGreaterThanOrEqual(attempts, 2, "keeps retrying; log:\n\(log)")
+        XCTAssertFalse(log.contains("not reachable"), "an authentication failure is not a network problem; log:\n\(log)")
         XCTAssertTrue(log.lowercased().contains("not authorized") || log.lowercased().contains("authentication"),
                       "the cause is named; log:\n\(log)")
+        // Credentials are retried at the longest backoff (mqtt.reconnect.max_s), not the shortest.
+        for line in refusals {
+            let delay = line.components(separatedBy: "retrying in ").last.flatMap { Double($0.split(separator: " ").first ?? "") }
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(delay, String(line)), 0.5, String(line))
+        }
         XCTAssertFalse(log.contains(wrong), "the wrong password appears in the log")
         XCTAssertFalse(log.contains("Fatal error"), log)
         bad.signal(SIGTERM)
         XCTAssertEqual(bad.waitForExit(timeout: 5), 0, bad.log)
-        let firstError = log.split(separator: "\n").first { $0.contains("not reachable") } ?? ""
+        let firstError = refusals.first ?? ""
         print("RELIABILITY tls-auth: clip over TLS+password ok; wrong password: \(attempts) attempts in 3 s, e.g. \(firstError)")
     }
 
@@ -148,6 +155,7 @@ final class ReliabilitySecurityTests: XCTestCase {
         XCTAssertTrue(recorder.messages.filter { $0.topic == "emotiond/acl/emotion" }.isEmpty, "the ACL forbids it")
         let log = daemon.log
         XCTAssertTrue(log.contains("broker refused publish"), "the refusal is reported; log:\n\(log)")
+        XCTAssertTrue(log.contains("to emotiond/acl/emotion"), "the refused topic is named; log:\n\(log)")
         XCTAssertTrue(Reliability.isRunning(daemon.pid))
         // The allowed outputs still work: a garbage payload's error event gets out.
         try publisher.publish(topic: "emotiond/in/acl/clip", payload: Array("not media".utf8), qos: 1)

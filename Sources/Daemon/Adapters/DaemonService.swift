@@ -169,8 +169,22 @@ public final class DaemonService: @unchecked Sendable {
             } catch {
                 attempt += 1
                 let backoff = MQTTConfiguration.Backoff(initial: config.mqtt.reconnect.initialS, maximum: config.mqtt.reconnect.maxS)
-                let delay = backoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
-                logger.warning("broker \(config.mqtt.host):\(config.mqtt.port) not reachable (\(error)); retrying in \(String(format: "%.2f", delay)) s")
+                var delay = backoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
+                let broker = "\(config.mqtt.host):\(config.mqtt.port)"
+                let wait = { String(format: "%.2f", $0) }
+                switch (error as? BrokerError)?.code {
+                case .authenticationFailed?:
+                    // Credentials do not fix themselves within seconds: retry at the longest
+                    // backoff from the start, so a wrong password does not hammer the broker.
+                    delay = max(delay, config.mqtt.reconnect.maxS)
+                    logger.error("broker \(broker) refused our credentials (\(error)); check mqtt.username and the password; retrying in \(wait(delay)) s")
+                case .tls?:
+                    logger.error("TLS with broker \(broker) failed (\(error)); check mqtt.tls; retrying in \(wait(delay)) s")
+                case .connackRefused?:
+                    logger.error("broker \(broker) refused the connection (\(error)); retrying in \(wait(delay)) s")
+                default:
+                    logger.warning("broker \(broker) not reachable (\(error)); retrying in \(wait(delay)) s")
+                }
                 // Sleep in slices so SIGTERM is honoured at once.
                 let until = Date().addingTimeInterval(delay)
                 while Date() < until && !lock.withLock({ stopRequested }) {
@@ -199,11 +213,13 @@ public final class DaemonService: @unchecked Sendable {
                 logger.debug("reconnect attempt \(attempt) in \(String(format: "%.2f", delay)) s")
             case .connectFailed(let error):
                 logger.warning("reconnect failed: \(error)")
-            case .publishFailed(let id, let reason):
+            case .publishFailed(let id, let topic, let reason):
                 // Typically an ACL on the output topics (reason 135, not authorized): counted so
                 // it shows in emotiond/stats and the Prometheus metrics, not only in the log.
+                // The result itself is already in the store; the broker would refuse a retry
+                // for as long as its ACL stays, so it is not re-sent.
                 engine.stats.recordError(device: nil, code: "publish_refused")
-                logger.error("broker refused publish \(id) (reason \(reason)); check the broker's ACL for the output topics")
+                logger.error("broker refused publish \(id) to \(topic) (reason \(reason)); check the broker's ACL for this topic")
             case .subscriptionRejected(let filter, let reason):
                 logger.error("broker refused subscription \(filter) (reason \(reason)); check its ACL")
             }
