@@ -45,6 +45,12 @@ extension InferenceKernels {
         let oh = window.outputHeight(height), ow = window.outputWidth(width)
         let rows = batch * oh * ow
         let depth = window.kernelHeight * window.kernelWidth * inChannels
+        if outChannels == 8, depth <= 128, window.strideX == 1, window.strideY == 1 {
+            conv2dNHWCDirect8(input: input, batch: batch, height: height, width: width,
+                              inChannels: inChannels, kernel: kernel, bias: bias, window: window,
+                              output: output)
+            return
+        }
         if let bias {
             broadcastRows(bias, rows: rows, columns: outChannels, into: output)
         }
@@ -63,6 +69,61 @@ extension InferenceKernels {
                    channels: inChannels, window: window, output: columns)
         gemm(m: rows, n: outChannels, k: depth, a: columns, lda: depth, b: kernel,
              ldb: outChannels, beta: beta, c: output, ldc: outChannels)
+    }
+
+    /// The 8-output-channel, stride-1 case of ``conv2dNHWC`` computed directly: each output
+    /// pixel's 8 channels are two `SIMD4` accumulators, and every kernel tap adds
+    /// `input value x 8 weights` to them.
+    ///
+    /// Why: mini-XCEPTION's first two convolutions (1 and 8 input channels, 8 outputs) are the
+    /// costliest layers of the face model. Through im2col they become products only 8 columns
+    /// wide with 9 or 72 rows of depth, so the unrolled copy (23 MB for 22 faces) costs as much
+    /// as the sgemm and the sgemm runs at a fraction of its speed. Here nothing is copied and
+    /// the arithmetic is the same.
+    public static func conv2dNHWCDirect8(
+        input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,
+        kernel: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        window: Window2D, output: UnsafeMutablePointer<Float>
+    ) {
+        precondition(window.strideX == 1 && window.strideY == 1, "direct kernel supports stride 1")
+        let oh = window.outputHeight(height), ow = window.outputWidth(width)
+        let kh = window.kernelHeight, kw = window.kernelWidth
+        // HWIO rows of 8 output weights, one per (ky, kx, ci) tap.
+        let weights = UnsafeRawPointer(kernel)
+        let startLow = bias.map { UnsafeRawPointer($0).loadUnaligned(as: SIMD4<Float>.self) } ?? SIMD4<Float>()
+        let startHigh = bias.map { UnsafeRawPointer($0).loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self) } ?? SIMD4<Float>()
+        let rowStride = width * inChannels
+        for n in 0..<batch {
+            let image = input + n * height * rowStride
+            let result = UnsafeMutableRawPointer(output + n * oh * ow * 8)
+            for oy in 0..<oh {
+                let y0 = oy - window.padTop
+                let kyFirst = max(0, -y0), kyLast = min(kh, height - y0)
+                for ox in 0..<ow {
+                    let x0 = ox - window.padLeft
+                    let kxFirst = max(0, -x0), kxLast = min(kw, width - x0)
+                    // Two SIMD4 halves: SSE's width, so this stays in registers on any x86-64.
+                    var low = startLow, high = startHigh
+                    if kyFirst < kyLast, kxFirst < kxLast {
+                        for ky in kyFirst..<kyLast {
+                            // The taps of one kernel row are contiguous in both the input row
+                            // (kx, ci) and the kernel (ky, kx, ci).
+                            let pixels = image + (y0 + ky) * rowStride + (x0 + kxFirst) * inChannels
+                            var w = weights + (ky * kw + kxFirst) * inChannels * 32
+                            for j in 0..<((kxLast - kxFirst) * inChannels) {
+                                let x = SIMD4<Float>(repeating: pixels[j])
+                                low += x * w.loadUnaligned(as: SIMD4<Float>.self)
+                                high += x * w.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+                                w += 32
+                            }
+                        }
+                    }
+                    let cell = result + (oy * ow + ox) * 32
+                    cell.storeBytes(of: low, as: SIMD4<Float>.self)
+                    cell.storeBytes(of: high, toByteOffset: 16, as: SIMD4<Float>.self)
+                }
+            }
+        }
     }
 
     /// Unrolls NHWC patches: row `(n, oy, ox)` holds the window's `[kh, kw, channels]` values,
