@@ -305,14 +305,18 @@ public final class DaemonEngine: @unchecked Sendable {
         if let message = try? messages.emotion(event) { delivered = await send(message) && delivered }
         let update = lock.withLock { tracker.record(event) }
         await publish(update)
-        do { try await store.record(event) } catch {
-            delivered = false
+        // At-least-once: the journal entry goes only when the result got out AND its aggregate
+        // is written (the store batches, so that may come later); otherwise the clip is replayed
+        // at the next start, and the store ignores a clip it already has.
+        let entries = job.spoolEntries
+        let published = delivered
+        do {
+            try await store.record(event) { [weak self] in if published { self?.complete(entries) } }
+        } catch {
             logger.error("store: \(error)")
         }
         let received = job.parts.map(\.receivedAt).min() ?? event.processedAt
         stats.recordClip(device: job.device, latencyMS: max(0, clock.now.timeIntervalSince(received)) * 1000)
-        // At-least-once: keep the journal entry if the result did not get out; it is replayed at the next start.
-        if delivered { complete(job) }
     }
 
     private func publish(_ update: EpisodeTracker.Update) async {

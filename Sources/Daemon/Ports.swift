@@ -39,7 +39,11 @@ public protocol EventPublishing: Sendable {
 /// Persists results and errors into the aggregates. Implemented over Store (one writer,
 /// batched by `store.batch_size` / `store.flush_interval_s`).
 public protocol ResultStoring: Sendable {
-    func record(_ event: EmotionEvent) async throws
+    /// Takes a result for storage. `written` runs once it is durably in the store (possibly
+    /// later, on another thread, when results are batched), and never if writing fails: the
+    /// engine removes the clip's journal entry only then, so a crash between the two replays
+    /// the clip instead of losing its aggregate.
+    func record(_ event: EmotionEvent, written: @escaping @Sendable () -> Void) async throws
     func recordError(_ event: ErrorEvent) async throws
     /// Writes what is batched (called on drain and before exit).
     func flush() async throws

@@ -108,19 +108,26 @@ final class AdapterTests: XCTestCase {
         func clips() throws -> Int {
             try StatsQuery(files: [c.store.path], bucket: .minute).run().reduce(0) { $0 + $1.clips }
         }
-        for id in ["1", "2"] { try await results.record(event(id)) }
+        // `written` tells the engine when a clip's journal entry may go: only after its batch commits.
+        let written = WrittenIDs()
+        func record(_ id: String) async throws { try await results.record(event(id)) { written.add(id) } }
+        for id in ["1", "2"] { try await record(id) }
         XCTAssertEqual(try clips(), 0, "below batch_size and before the timer: nothing written yet")
-        try await results.record(event("3"))
+        XCTAssertEqual(written.ids, [], "nothing reported written before it is")
+        try await record("3")
         try await Task.sleep(nanoseconds: 100_000_000)
         XCTAssertEqual(try clips(), 3, "a full batch is written at once")
-        try await results.record(event("4"))
-        try await results.record(event("3")) // a replay: counted once
+        XCTAssertEqual(written.ids.sorted(), ["1", "2", "3"])
+        try await record("4")
+        try await record("3") // a replay: counted once
         try await Task.sleep(nanoseconds: 1_500_000_000)
         XCTAssertEqual(try clips(), 4, "the timer writes a partial batch")
+        XCTAssertEqual(written.ids.sorted(), ["1", "2", "3", "3", "4"], "a replay already stored is reported written too")
         try await results.recordError(ErrorEvent(device: "kitchen", clipID: "5", code: "decode_failed", message: "x", at: Date()))
         try await results.recordError(ErrorEvent(device: nil, clipID: nil, code: "bad_topic", message: "x", at: Date()))
-        try await results.record(event("6"))
+        try await record("6")
         try await results.flush()
+        XCTAssertEqual(written.ids.last, "6", "flush reports what it wrote")
         let rows = try StatsQuery(files: [c.store.path], bucket: .hour).run()
         XCTAssertEqual(rows.reduce(0) { $0 + $1.clips }, 5)
         XCTAssertEqual(rows.reduce(0) { $0 + $1.errors }, 1)
@@ -134,4 +141,12 @@ final class AdapterTests: XCTestCase {
         XCTAssertEqual(results.store.configuration.minuteRetention, 3 * 86_400)
         results.close()
     }
+}
+
+/// Clip ids whose results the store reported written (called from its queue).
+private final class WrittenIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func add(_ id: String) { lock.withLock { list.append(id) } }
+    var ids: [String] { lock.withLock { list } }
 }

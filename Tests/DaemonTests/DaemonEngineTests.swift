@@ -42,7 +42,10 @@ private final class FakeStore: ResultStoring, @unchecked Sendable {
     let results = Recorder<EmotionEvent>()
     let errors = Recorder<ErrorEvent>()
     let flushes = Recorder<Int>()
-    func record(_ event: EmotionEvent) async throws { await results.append(event) }
+    func record(_ event: EmotionEvent, written: @escaping @Sendable () -> Void) async throws {
+        await results.append(event)
+        written()
+    }
     func recordError(_ event: ErrorEvent) async throws { await errors.append(event) }
     func flush() async throws { await flushes.append(1) }
 }

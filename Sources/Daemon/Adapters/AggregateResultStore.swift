@@ -8,9 +8,10 @@ import Store
 /// `store.flush_interval_s`, whichever comes first; retention runs at start and hourly.
 ///
 /// Why buffered: one transaction per clip would cost an fsync-ish WAL commit each; batches keep
-/// the writer cheap under a flood. The trade-off: a kill -9 loses at most the last
-/// `flush_interval_s` of aggregates (the events themselves were already published; the store
-/// ignores a clip it has seen, so replays never double-count).
+/// the writer cheap under a flood. Nothing is lost by a kill -9 in between: each result's
+/// `written` callback (which lets the engine drop the clip's journal entry) runs only after its
+/// batch commits, so an unwritten result's clip is replayed at the next start, and the store
+/// ignores a clip it has seen, so replays never double-count.
 public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
     /// The open database (replaced by ``update(store:)`` when retention settings change).
     public var store: AggregateStore { queue.sync { current } }
@@ -21,7 +22,7 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
     private var logger: Logger
     private var timer: DispatchSourceTimer?
     // Touched only on `queue`.
-    private var pending: [StoredResult] = []
+    private var pending: [(result: StoredResult, written: @Sendable () -> Void)] = []
     private var lastRetention = Date.distantPast
 
     /// Opens (creating and migrating) the database and starts the flush timer.
@@ -75,10 +76,10 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
         }
     }
 
-    public func record(_ event: EmotionEvent) async throws {
+    public func record(_ event: EmotionEvent, written: @escaping @Sendable () -> Void) async throws {
         let result = StoredResult(event: event)
         queue.async {
-            self.pending.append(result)
+            self.pending.append((result, written))
             if self.pending.count >= self.batchSize { self.writePending() }
         }
     }
@@ -113,10 +114,15 @@ public final class AggregateResultStore: ResultStoring, @unchecked Sendable {
         let batch = pending
         pending = []
         do {
-            try current.record(batch: batch)
+            try current.record(batch: batch.map(\.result))
+            for item in batch { item.written() }
         } catch {
-            for result in batch {
-                do { try current.record(result) } catch {
+            for (result, written) in batch {
+                do {
+                    try current.record(result)
+                    written()
+                } catch {
+                    // Its clip stays journaled and is tried again at the next start.
                     logger.error("store: dropped result of \(result.device)/\(result.clipID): \(error)")
                 }
             }
