@@ -78,7 +78,8 @@ final class FaceCropperTests: XCTestCase {
     func testClipWithoutFacesCountsZeroAndKeepsFrameOrder() throws {
         let frame = try NetpbmReader.rgb("ravdess-a01-neutral.ppm")
         let flat = try RGBImage(width: 320, height: 180, pixels: [UInt8](repeating: 90, count: 320 * 180 * 3))
-        let cropper = try FaceCropper(detector: FaceDetector())
+        // Every frame searched (probe stride 1), so faces alternate as the frames do.
+        let cropper = try FaceCropper(detector: FaceDetector(), configuration: .init(probeStride: 1))
         let result = try cropper.crops(frames: [flat, frame, flat, frame])
         XCTAssertEqual(result.facesFound, 2)
         XCTAssertEqual(result.crops.map { $0 != nil }, [false, true, false, true])
@@ -88,6 +89,22 @@ final class FaceCropperTests: XCTestCase {
         XCTAssertEqual(rgb.crops.first??.width, 112)
         XCTAssertNil(rgb.crops[1])
         XCTAssertEqual(try cropper.mainFaces(in: [flat, frame]).map { $0 != nil }, [false, true])
+    }
+
+    func testProbingFindsALaterFaceFollowsItBothWaysAndSkipsFacelessClips() throws {
+        let face = try NetpbmReader.rgb("ravdess-a01-neutral.ppm")
+        let flat = try RGBImage(width: 320, height: 180, pixels: [UInt8](repeating: 90, count: 320 * 180 * 3))
+        let cropper = try FaceCropper(detector: FaceDetector())  // probe stride 4
+        // A face from frame 5 on: probes 0 and 4 see nothing, probe 8 finds it, and following it
+        // backward recovers frames 5 to 7.
+        let later = try cropper.mainFaces(in: Array(repeating: flat, count: 5) + Array(repeating: face, count: 5))
+        XCTAssertEqual(later.map { $0 != nil }, Array(repeating: false, count: 5) + Array(repeating: true, count: 5))
+        // No face in any probe: faceless, even though frames 1 to 3 show one (shorter than the
+        // probe stride: the documented trade-off).
+        let brief = try cropper.crops(frames: [flat, face, face, face] + Array(repeating: flat, count: 6))
+        XCTAssertEqual(brief.facesFound, 0)
+        XCTAssertEqual(brief.crops.count, 10)
+        XCTAssertThrowsError(try FaceCropper(detector: FaceDetector(), configuration: .init(probeStride: 0)))
     }
 
     func testTwentyTwoFramesOfARealClipAt640x360() throws {

@@ -17,8 +17,9 @@ Steps per clip (stage names match the Swift `latency_ms` keys):
   faces           OpenCV Haar cascade on a copy shrunk to longest side 320 (INTER_AREA), scale 1.1,
                   5 neighbours, min 24 px; the tracking search near the previous face as
                   Sources/Vision/FaceDetector.swift does (window 1.6x the face, resampled so the
-                  face is 32 px, sizes 0.85-1.2x then 0.7-1.45x); square crop + 10 % margin,
-                  black padding, 64x64 bilinear.
+                  face is 32 px, sizes 0.85-1.2x then 0.7-1.45x), after probing every 4th frame
+                  for a first face (none: faceless clip) and following it forward then backward;
+                  square crop + 10 % margin, black padding, 64x64 bilinear.
   video_model     mini-XCEPTION (FER2013) in numpy (NHWC), mean over crops, mapped to 8 classes.
   fusion          class-aware late fusion (Sources/Fusion/LateFusion.swift).
   json_encode     json.dumps of an event with the same fields.
@@ -77,6 +78,7 @@ TRACKING_WINDOW = 1.6
 TRACKING_FACE_SIDE = 32.0
 CROP_MARGIN = 0.1
 CROP_SIDE = 64
+PROBE_STRIDE = 4
 
 
 def rnd(x):
@@ -341,20 +343,47 @@ class Faces:
         return cv2.resize(box, (CROP_SIDE, CROP_SIDE), interpolation=cv2.INTER_LINEAR)
 
     def crops(self, frames):
-        crops, previous = [], None
-        for rgb in frames:
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-            face = None
-            if previous is not None and previous[1] == gray.shape and not self.full_frame:
-                face = self.detect_near(gray, previous[0])
-            if face is None:
+        if self.full_frame:
+            # fer's way: a full search on every frame, independently.
+            crops = []
+            for rgb in frames:
+                gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
                 found = self.detect(gray)
-                face = found[0] if found else None
-            if face is None:
-                continue
-            previous = (face, gray.shape)
-            crops.append(self.crop(gray, face))
-        return crops
+                if found:
+                    crops.append(self.crop(gray, found[0]))
+            return crops
+        # As FaceCropper.mainFaces: probe every PROBE_STRIDE-th frame with a full search until one
+        # has a face (none: faceless clip), then follow that face forward, then backward.
+        n = len(frames)
+        grays, faces, searched = [None] * n, [None] * n, [False] * n
+
+        def gray(i):
+            if grays[i] is None:
+                grays[i] = cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)
+            return grays[i]
+
+        def full(i):
+            if not searched[i]:
+                searched[i] = True
+                found = self.detect(gray(i))
+                faces[i] = found[0] if found else None
+            return faces[i]
+
+        first = next((i for i in range(0, n, PROBE_STRIDE) if full(i) is not None), None)
+        if first is None:
+            return []
+        for order in (range(first + 1, n), range(first - 1, -1, -1)):
+            prev_face, prev_index = faces[first], first
+            for i in order:
+                face = None
+                if frames[prev_index].shape == frames[i].shape:
+                    face = self.detect_near(gray(i), prev_face)
+                if face is None:
+                    face = full(i)
+                faces[i] = face
+                if face is not None:
+                    prev_face, prev_index = face, i
+        return [self.crop(gray(i), faces[i]) for i in range(n) if faces[i] is not None]
 
 
 # ---------------------------------------------------------------- mini-XCEPTION (numpy, NHWC)
