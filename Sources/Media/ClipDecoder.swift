@@ -56,10 +56,24 @@ public struct ClipDecoder: Sendable {
         LibAV.silenceLogging
 
         let probe = try ContainerProbe.detect(bytes)
-        let input = FormatInput(bytes)
         let codecWhitelist = limits.allowedCodecs.map { $0.sorted().joined(separator: ",") }
-        let status = try input.open(format: probe.format, formatWhitelist: ContainerProbe.formatWhitelist,
-                                    codecWhitelist: codecWhitelist, streamCap: max(64, limits.maxStreams * 4))
+        func open(streamCap: Int) throws -> (FormatInput, Int32) {
+            let input = FormatInput(bytes)
+            let status = try input.open(format: probe.format, formatWhitelist: ContainerProbe.formatWhitelist,
+                                        codecWhitelist: codecWhitelist, streamCap: streamCap)
+            return (input, status)
+        }
+        let streamCap = max(64, limits.maxStreams * 4)
+        var (input, status) = try open(streamCap: streamCap)
+        if status == LibAV.outOfMemory {
+            // Demuxers (Matroska, MP4) turn a refused stream beyond `max_streams` into ENOMEM,
+            // which would read as a corrupt file. Open once more with a wider cap only to count
+            // the streams, so a header declaring hundreds of tracks is `too_many_streams`.
+            (input, status) = try open(streamCap: Self.streamCountingCap)
+            if status == LibAV.outOfMemory {
+                throw MediaError(.tooManyStreams, "more than \(Self.streamCountingCap) streams (or out of memory), limit is \(limits.maxStreams)")
+            }
+        }
         guard status >= 0, let format = input.context else {
             throw MediaError(.truncatedOrCorrupt, "cannot open the \(probe.container) container: \(LibAV.describe(status))")
         }
@@ -118,6 +132,10 @@ public struct ClipDecoder: Sendable {
             frames: frames,
             hasVideoStream: selection.video != nil)
     }
+
+    /// The `max_streams` of the second open that only counts the streams of a container whose
+    /// first open hit the normal cap (each stream costs FFmpeg a few kB, so this stays small).
+    static let streamCountingCap = 1024
 
     private func tooLargeError(_ count: Int) -> MediaError {
         MediaError(.tooLarge, "payload is \(count) bytes, limit is \(limits.maxBytes)")
