@@ -12,7 +12,8 @@ import Foundation
 /// 1. size check (`empty_payload`, `too_large`) before FFmpeg sees a byte;
 /// 2. container probe over all demuxers, accepted only if on the whitelist
 ///    (`unsupported_container`), then opened from memory with that demuxer only, no protocols
-///    (`truncated_or_corrupt` if it cannot be opened);
+///    (`truncated_or_corrupt` if it cannot be opened; `too_many_streams` if the demuxer
+///    refused a stream beyond FFmpeg's `max_streams`, which it reports as out of memory);
 /// 3. declared stream count, resolution and duration (`too_many_streams`,
 ///    `resolution_too_large`, `too_long`); decoders looked up (`unsupported_codec`);
 /// 4. demux of the first audio and first video stream into memory, measuring real timestamps
