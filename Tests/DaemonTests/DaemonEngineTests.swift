@@ -42,8 +42,13 @@ private final class FakeStore: ResultStoring, @unchecked Sendable {
     let results = Recorder<EmotionEvent>()
     let errors = Recorder<ErrorEvent>()
     let flushes = Recorder<Int>()
+    /// Nanoseconds each error write takes (a slow SQLite).
+    var errorDelay: UInt64 = 0
     func record(_ event: EmotionEvent) async throws { await results.append(event) }
-    func recordError(_ event: ErrorEvent) async throws { await errors.append(event) }
+    func recordError(_ event: ErrorEvent) async throws {
+        if errorDelay > 0 { try? await Task.sleep(nanoseconds: errorDelay) }
+        await errors.append(event)
+    }
     func flush() async throws { await flushes.append(1) }
 }
 
@@ -216,6 +221,24 @@ final class DaemonEngineTests: XCTestCase {
         XCTAssertEqual(r.engine.stats.snapshot().drops, 1)
         XCTAssertEqual(r.engine.stats.snapshot().errorsByCode["intake_overloaded"], 1)
         XCTAssertEqual(r.engine.intakeBudget.peakPendingBytes, first.payload.count)
+    }
+
+    /// A store slower than the refusals: the error events all go out, at most
+    /// `storeBacklogLimit` records wait for the store, the rest are counted as unstored.
+    func testErrorEventsDoNotWaitForASlowStoreAndItsBacklogIsBounded() async throws {
+        let r = try rig()
+        r.store.errorDelay = 60_000_000_000 // longer than the test: the first write never ends
+        let count = DaemonEngine.storeBacklogLimit + 50
+        for i in 0..<count { r.engine.handle(message("bad+device", "x", id: "e\(i)")) }
+        await eventually("every error event published", timeout: 30) {
+            await r.publisher.sent.items.filter { $0.topic == "emotiond/errors" }.count == count
+        }
+        let unstored = r.engine.unstoredErrors
+        // One record is being written, `storeBacklogLimit` wait, the rest were not kept.
+        XCTAssertTrue((49...50).contains(unstored), "unstored \(unstored)")
+        XCTAssertEqual(r.engine.stats.snapshot().errorsByCode["bad_device_id"], count, "stats count them all")
+        let stored = await r.store.errors.items.count
+        XCTAssertEqual(stored, 0, "the store is still on its first write")
     }
 
     func testStatsAreSentWhenDue() async throws {
