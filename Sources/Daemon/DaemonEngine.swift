@@ -268,6 +268,8 @@ public final class DaemonEngine: @unchecked Sendable {
     /// drop, never journaled (so never accepted); returns false. Otherwise returns true and the
     /// caller must pass it to ``handleAdmitted(_:)``.
     public func admit(_ message: InboundMessage) -> Bool {
+        // Home Assistant's status ("online") is a few bytes and no clip: never refused.
+        if isStatusMessage(message) { return true }
         if intakeBudget.reserve(message.payload.count) {
             let refused: Int = lock.withLock {
                 defer { overloadRefusals = 0 }
@@ -290,8 +292,12 @@ public final class DaemonEngine: @unchecked Sendable {
     /// ``handle(_:)`` for a message that ``admit(_:)`` let through: frees its reservation once
     /// it is journaled (or refused).
     public func handleAdmitted(_ message: InboundMessage) {
-        defer { intakeBudget.release(message.payload.count) }
+        defer { if !isStatusMessage(message) { intakeBudget.release(message.payload.count) } }
         handle(message)
+    }
+
+    private func isStatusMessage(_ message: InboundMessage) -> Bool {
+        discovery.map { message.topic == $0.statusTopic } ?? false
     }
 
     /// Timers: releases unpaired chunks, ends timed-out episodes, publishes stats and pings

@@ -204,6 +204,10 @@ final class DaemonEngineTests: XCTestCase {
         XCTAssertFalse(r.engine.admit(second), "600 + 600 kB > 1 MiB")
         // Refused too, but named by what is wrong with its topic (and not counted as a drop).
         XCTAssertFalse(r.engine.admit(message("bad+device", big, id: "x")))
+        // Home Assistant's status is no clip and never refused, nor counted against the budget.
+        let status = InboundMessage(topic: "homeassistant/status", payload: Data("online".utf8), receivedAt: clock.now)
+        XCTAssertTrue(r.engine.admit(status))
+        r.engine.handleAdmitted(status)
         XCTAssertEqual(r.engine.intakeBudget.pendingBytes, first.payload.count)
         await eventually("both refusals reported") { await r.store.errors.items.count == 2 }
         let stored = await r.store.errors.items
