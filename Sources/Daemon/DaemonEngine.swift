@@ -23,6 +23,9 @@ public final class DaemonEngine: @unchecked Sendable {
     public let queue: WorkQueue<ClipJob>
     public let stats: StatsCollector
     public let discovery: HomeAssistantDiscovery?
+    /// Payload bytes between the broker and the spool (`intake.max_pending_bytes`); see
+    /// ``admit(_:)``.
+    public let intakeBudget: IntakeBudget
     private let processor: any ClipProcessing
     private let publisher: any EventPublishing
     private let store: any ResultStoring
@@ -42,6 +45,26 @@ public final class DaemonEngine: @unchecked Sendable {
     private var workers: [Task<Void, Never>] = []
     private var ticker: Task<Void, Never>?
     private var exporter: PrometheusExporter?
+    /// Refusals by ``admit(_:)`` since the budget last had room (logged once per burst).
+    private var overloadRefusals = 0
+    /// Error events of refused and dropped clips, reported one after another by a single task
+    /// (with the spool entries to forget once reported). A task per event made a flood of
+    /// thousands of refusals crowd the concurrency pool, starving the task that takes messages
+    /// from the broker while their payloads piled up in its stream.
+    private let reports: AsyncStream<(ErrorEvent, [SpoolEntry])>.Continuation
+    /// Error events for the store, written by a task of their own so a slow SQLite write never
+    /// holds back the events on MQTT: one error costs a write transaction (~3 ms in a debug
+    /// build), so under a flood the store counts errors far slower than the network refuses
+    /// clips. At most ``storeBacklogLimit`` wait; beyond that an error is published and counted
+    /// in `emotiond/stats` but not in the SQLite error counts (counted in ``unstoredErrors``
+    /// and logged once per burst).
+    private let errorRecords: AsyncStream<ErrorEvent>.Continuation
+    /// Error records waiting for the store (guarded by `lock`).
+    private var errorRecordsPending = 0
+    /// Errors not stored because ``storeBacklogLimit`` records were waiting (guarded by `lock`).
+    private var unstored = 0
+    /// Most error records waiting for the store (about 0.3 kB each).
+    public static let storeBacklogLimit = 10_000
 
     public init(configuration: DaemonConfiguration, processor: any ClipProcessing, publisher: any EventPublishing,
                 store: any ResultStoring, spool: Spool?, clock: any DaemonClock = SystemClock(),
@@ -54,6 +77,7 @@ public final class DaemonEngine: @unchecked Sendable {
         self.queue = WorkQueue(capacity: configuration.workers.queueCapacity, policy: configuration.workers.overflowPolicy,
                                perDeviceFairness: configuration.workers.perDeviceFairness)
         self.stats = StatsCollector(latencyWindowS: configuration.outputs.statsIntervalS, clock: clock)
+        self.intakeBudget = IntakeBudget(limitBytes: configuration.intake.maxPendingBytes)
         self.discovery = configuration.outputs.homeAssistant.enabled
             ? HomeAssistantDiscovery(discoveryPrefix: configuration.outputs.homeAssistant.discoveryPrefix, router: router) : nil
         self.processor = processor
@@ -69,7 +93,33 @@ public final class DaemonEngine: @unchecked Sendable {
         self.tracker = EpisodeTracker(settings: configuration.state, clock: clock)
         self.lastStatsAt = clock.now
         self.lastWatchdogAt = clock.now
+        let (reportStream, reports) = AsyncStream<(ErrorEvent, [SpoolEntry])>.makeStream()
+        self.reports = reports
+        let (recordStream, errorRecords) = AsyncStream<ErrorEvent>.makeStream(bufferingPolicy: .bufferingOldest(Self.storeBacklogLimit))
+        self.errorRecords = errorRecords
+        Task { [weak self] in
+            for await event in recordStream {
+                guard let self else { return }
+                do { try await self.store.recordError(event) } catch { self.logger.error("store: \(error)") }
+                self.lock.withLock { self.errorRecordsPending -= 1 }
+            }
+        }
+        Task { [weak self] in
+            for await (event, entries) in reportStream {
+                guard let self else { return }
+                await self.reportNow(event)
+                self.complete(entries)
+            }
+        }
     }
+
+    deinit {
+        reports.finish()
+        errorRecords.finish()
+    }
+
+    /// Errors published but not written to the store because its backlog was full.
+    public var unstoredErrors: Int { lock.withLock { unstored } }
 
     /// Topic filters to subscribe (QoS 1): the inputs, plus Home Assistant's status topic.
     public var subscriptions: [String] {
@@ -164,6 +214,7 @@ public final class DaemonEngine: @unchecked Sendable {
             let left = queue.removeAll()
             logger.warning("drain timeout: \(left.count) clips stay in the spool for the next start")
         }
+        await waitForErrorRecords(timeout: 2)
         try? await store.flush()
         await send(messages.availability(online: false))
         lock.withLock { exporter }?.stop()
@@ -178,6 +229,7 @@ public final class DaemonEngine: @unchecked Sendable {
             let restart = configuration.changesNeedingRestart(toward: new)
             configuration = configuration.reloadable(from: new)
             intake.limits = configuration.intake
+            intakeBudget.limitBytes = configuration.intake.maxPendingBytes
             if let router = try? TopicRouter(configuration: configuration) { intake.router = router }
             pairing.windowS = configuration.pairing.windowS
             tracker.settings = configuration.state
@@ -208,6 +260,44 @@ public final class DaemonEngine: @unchecked Sendable {
             logger.notice("rejected \(message.topic): \(rejection.code): \(rejection.message)")
             report(rejection.event(at: clock.now))
         }
+    }
+
+    /// Reserves room for `message` in ``intakeBudget`` before the caller queues it for
+    /// journaling (any thread, in arrival order). When it does not fit, it is refused here: an
+    /// error event `intake_overloaded` with its device and clip id, counted as an error and a
+    /// drop, never journaled (so never accepted); returns false. Otherwise returns true and the
+    /// caller must pass it to ``handleAdmitted(_:)``.
+    public func admit(_ message: InboundMessage) -> Bool {
+        // Home Assistant's status ("online") is a few bytes and no clip: never refused.
+        if isStatusMessage(message) { return true }
+        if intakeBudget.reserve(message.payload.count) {
+            let refused: Int = lock.withLock {
+                defer { overloadRefusals = 0 }
+                return overloadRefusals
+            }
+            if refused > 0 { logger.notice("intake has room again after refusing \(refused) messages (intake_overloaded)") }
+            return true
+        }
+        let (intake, first) = lock.withLock { () -> (ClipIntake, Bool) in
+            overloadRefusals += 1
+            return (self.intake, overloadRefusals == 1)
+        }
+        let rejection = intake.overloaded(message, pendingBytes: intakeBudget.pendingBytes, limitBytes: intakeBudget.limitBytes)
+        if first { logger.warning("intake overloaded, refusing messages until the spool catches up: \(rejection.message)") }
+        if rejection.code == ClipIntake.overloadedCode, let device = rejection.device { stats.recordDrop(device: device) }
+        report(rejection.event(at: clock.now))
+        return false
+    }
+
+    /// ``handle(_:)`` for a message that ``admit(_:)`` let through: frees its reservation once
+    /// it is journaled (or refused).
+    public func handleAdmitted(_ message: InboundMessage) {
+        defer { if !isStatusMessage(message) { intakeBudget.release(message.payload.count) } }
+        handle(message)
+    }
+
+    private func isStatusMessage(_ message: InboundMessage) -> Bool {
+        discovery.map { message.topic == $0.statusTopic } ?? false
     }
 
     /// Timers: releases unpaired chunks, ends timed-out episodes, publishes stats and pings
@@ -264,21 +354,34 @@ public final class DaemonEngine: @unchecked Sendable {
         let event = ErrorEvent(device: job.device, clipID: job.clipID, code: code, message: message, at: clock.now)
         // Capture the journal entries, not the job: the payload is freed now, which keeps memory
         // flat under a flood even while error events wait to be sent.
-        let entries = job.spoolEntries
-        Task {
-            await self.reportNow(event)
-            self.complete(entries)
-        }
+        report(event, completing: job.spoolEntries)
     }
 
-    private func report(_ event: ErrorEvent) {
-        Task { await self.reportNow(event) }
+    /// Queues `event` for the reporting task; `entries` are forgotten once it is reported.
+    private func report(_ event: ErrorEvent, completing entries: [SpoolEntry] = []) {
+        reports.yield((event, entries))
     }
 
     private func reportNow(_ event: ErrorEvent) async {
         stats.recordError(device: event.device, code: event.code)
         if let message = try? messages.error(event) { await send(message) }
-        do { try await store.recordError(event) } catch { logger.error("store: \(error)") }
+        lock.withLock { errorRecordsPending += 1 }
+        if case .dropped = errorRecords.yield(event) {
+            let first: Bool = lock.withLock {
+                errorRecordsPending -= 1
+                unstored += 1
+                return unstored == 1 || unstored % 1_000 == 0
+            }
+            if first { logger.warning("store: \(Self.storeBacklogLimit) error records wait; \(unstoredErrors) errors published but not stored") }
+        }
+    }
+
+    /// Waits (at most `timeout`) until the error records queued so far are in the store.
+    private func waitForErrorRecords(timeout: TimeInterval) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while lock.withLock({ errorRecordsPending }) > 0 && Date() < deadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
     }
 
     private func workerLoop() async {

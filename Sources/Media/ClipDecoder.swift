@@ -12,7 +12,8 @@ import Foundation
 /// 1. size check (`empty_payload`, `too_large`) before FFmpeg sees a byte;
 /// 2. container probe over all demuxers, accepted only if on the whitelist
 ///    (`unsupported_container`), then opened from memory with that demuxer only, no protocols
-///    (`truncated_or_corrupt` if it cannot be opened);
+///    (`truncated_or_corrupt` if it cannot be opened; `too_many_streams` if the demuxer
+///    refused a stream beyond FFmpeg's `max_streams`, which it reports as out of memory);
 /// 3. declared stream count, resolution and duration (`too_many_streams`,
 ///    `resolution_too_large`, `too_long`); decoders looked up (`unsupported_codec`);
 /// 4. demux of the first audio and first video stream into memory, measuring real timestamps
@@ -63,11 +64,25 @@ public struct ClipDecoder: Sendable {
         LibAV.silenceLogging
 
         let probe = try ContainerProbe.detect(bytes)
-        let input = FormatInput(bytes)
         let codecWhitelist = limits.allowedCodecs.map { $0.sorted().joined(separator: ",") }
-        let status = try input.open(format: probe.format, formatWhitelist: ContainerProbe.formatWhitelist,
-                                    codecWhitelist: codecWhitelist, streamCap: max(64, limits.maxStreams * 4),
-                                    probeSize: probe.container == "wav" ? Self.wavProbeSize : nil)
+        func open(streamCap: Int) throws -> (FormatInput, Int32) {
+            let input = FormatInput(bytes)
+            let status = try input.open(format: probe.format, formatWhitelist: ContainerProbe.formatWhitelist,
+                                        codecWhitelist: codecWhitelist, streamCap: streamCap,
+                                        probeSize: probe.container == "wav" ? Self.wavProbeSize : nil)
+            return (input, status)
+        }
+        let streamCap = max(64, limits.maxStreams * 4)
+        var (input, status) = try open(streamCap: streamCap)
+        if status == LibAV.outOfMemory {
+            // Demuxers (Matroska, MP4) turn a refused stream beyond `max_streams` into ENOMEM,
+            // which would read as a corrupt file. Open once more with a wider cap only to count
+            // the streams, so a header declaring hundreds of tracks is `too_many_streams`.
+            (input, status) = try open(streamCap: Self.streamCountingCap)
+            if status == LibAV.outOfMemory {
+                throw MediaError(.tooManyStreams, "more than \(Self.streamCountingCap) streams (or out of memory), limit is \(limits.maxStreams)")
+            }
+        }
         guard status >= 0, let format = input.context else {
             throw MediaError(.truncatedOrCorrupt, "cannot open the \(probe.container) container: \(LibAV.describe(status))")
         }
@@ -126,6 +141,10 @@ public struct ClipDecoder: Sendable {
             frames: frames,
             hasVideoStream: selection.video != nil)
     }
+
+    /// The `max_streams` of the second open that only counts the streams of a container whose
+    /// first open hit the normal cap (each stream costs FFmpeg a few kB, so this stays small).
+    static let streamCountingCap = 1024
 
     private func tooLargeError(_ count: Int) -> MediaError {
         MediaError(.tooLarge, "payload is \(count) bytes, limit is \(limits.maxBytes)")

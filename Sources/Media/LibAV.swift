@@ -10,6 +10,9 @@ enum LibAV {
     static let eof = cffmpeg_averror_eof()
     static let again = cffmpeg_averror_eagain()
     static let invalidData = cffmpeg_averror_invaliddata()
+    /// AVERROR(ENOMEM): also what demuxers return when `avformat_new_stream` refuses a stream
+    /// beyond the `max_streams` option.
+    static let outOfMemory = cffmpeg_averror(ENOMEM)
     static let noTimestamp = cffmpeg_nopts_value()
 
     /// FFmpeg logs every oddity of hostile input to stderr; the daemon reports errors through

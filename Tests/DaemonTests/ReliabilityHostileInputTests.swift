@@ -96,4 +96,94 @@ final class ReliabilityHostileInputTests: ReliabilityTestCase {
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
     }
+
+    /// Crafted headers and decompression bombs (HostileMedia.swift) through the running daemon
+    /// with its default limits: each gets an error event with its exact code, counted in
+    /// `emotiond/stats` and in the Prometheus error counter; memory stays bounded; the control
+    /// file (the same Matroska with sane values) and a good clip afterwards are classified.
+    func testCraftedHeadersAndDecompressionBombsYieldTheirCodesAndAreCounted() async throws {
+        let model = try Checkout.audioModel()
+        let broker = try MosquittoBroker()
+        try broker.start()
+        self.broker = broker
+        let metricsPort = try MosquittoBroker.freePort()
+        let config = try Reliability.writeConfig(in: scratch, port: broker.port, audioModel: model,
+                                                 clientID: "rel-crafted-\(UUID().uuidString.prefix(6))")
+        let recorder = try await TopicRecorder(port: broker.port, filters: ["emotiond/available", "emotiond/errors",
+                                                                             "emotiond/+/emotion", "emotiond/stats"])
+        defer { recorder.stop() }
+        let daemon = try DaemonProcess(configFile: config, logFile: scratch.path("daemon.log"), extraArguments: [
+            "--set", "outputs.prometheus.enabled=true", "--set", "outputs.prometheus.port=\(metricsPort)"])
+        try await recorder.wait("available = online", timeout: 20) { ms in ms.contains { $0.payload == Array("online".utf8) } }
+        let rssStart = try XCTUnwrap(Reliability.residentBytes(of: daemon.pid))
+
+        let payloads = HostileMedia.craftedHeaders() + (try HostileMedia.decompressionBombs(in: scratch))
+        try HostileMedia.exportSeeds(payloads)
+        let publisher = try await Reliability.publisher(port: broker.port)
+        defer { publisher.disconnect() }
+        let started = Date()
+        for p in payloads {
+            try publisher.publish(topic: "emotiond/in/crafted/clip", payload: p.bytes, qos: 1,
+                                  properties: PublishProperties(userProperties: ["clip-id": p.id]))
+        }
+
+        var peakRSS = rssStart
+        func answered() -> (errors: [String: String], emotions: Set<String>) {
+            var errors: [String: String] = [:]
+            for e in recorder.json(on: "emotiond/errors") {
+                if let id = e["clip_id"] as? String { errors[id] = e["code"] as? String ?? "" }
+            }
+            let emotions = recorder.messages(on: "emotiond/crafted/emotion").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any])?["clip_id"] as? String
+            }
+            return (errors, Set(emotions))
+        }
+        try await recorder.wait("an answer for every crafted payload", timeout: 60) { _ in
+            peakRSS = max(peakRSS, Reliability.residentBytes(of: daemon.pid) ?? 0)
+            let a = answered()
+            return payloads.allSatisfy { a.errors[$0.id] != nil || a.emotions.contains($0.id) }
+        }
+        let answeredIn = Date().timeIntervalSince(started)
+        let a = answered()
+        var table: [String] = []
+        for p in payloads {
+            if let code = p.code {
+                XCTAssertEqual(a.errors[p.id], code, "\(p.id) (\(p.bytes.count) B)")
+                XCTAssertFalse(a.emotions.contains(p.id), "\(p.id) was classified")
+            } else {
+                XCTAssertTrue(a.emotions.contains(p.id), "\(p.id) (the control) got \(a.errors[p.id] ?? "nothing")")
+            }
+            table.append("\(p.id) \(p.bytes.count) B=\(a.errors[p.id] ?? "emotion")")
+        }
+        XCTAssertTrue(Reliability.isRunning(daemon.pid), "daemon died; log:\n\(daemon.log)")
+
+        // Counted: emotiond/stats errors_by_code and the Prometheus counter, per code.
+        var expected: [String: Int] = [:]
+        for p in payloads { if let code = p.code { expected[code, default: 0] += 1 } }
+        try await recorder.wait("stats counting every refusal by code", timeout: 10) { _ in
+            recorder.json(on: "emotiond/stats").contains { stats in
+                let byCode = stats["errors_by_code"] as? [String: Int] ?? [:]
+                return expected.allSatisfy { byCode[$0.key] == $0.value }
+            }
+        }
+        let metrics = try Reliability.httpGet(port: metricsPort, path: "/metrics")
+        for (code, count) in expected {
+            XCTAssertEqual(Reliability.metric("emotiond_errors_total{code=\"\(code)\"}", in: metrics), Double(count), code)
+        }
+
+        // Still serving: a good clip afterwards gets its event.
+        try publisher.publish(topic: "emotiond/in/after-crafted/clip",
+                              payload: [UInt8](try Data(contentsOf: Checkout.sample("03-01-05-02-01-01-01.flac"))), qos: 1)
+        try await recorder.wait("emotion for the good clip after the crafted ones", timeout: 20) { _ in
+            !recorder.messages(on: "emotiond/after-crafted/emotion").isEmpty
+        }
+        peakRSS = max(peakRSS, Reliability.residentBytes(of: daemon.pid) ?? 0)
+        // The bombs expand to gigabytes if decoded; refused while reading, they cost a few MB.
+        XCTAssertLessThan(peakRSS, 200 << 20, "peak RSS \(peakRSS >> 20) MB")
+        print("RELIABILITY crafted: answered \(payloads.count) in \(String(format: "%.2f", answeredIn)) s: \(table.joined(separator: ", ")); "
+              + "RSS start \(rssStart >> 20) MB peak \(peakRSS >> 20) MB")
+
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)
+    }
 }

@@ -114,6 +114,9 @@ final class TopicRecorder: @unchecked Sendable {
     let client: MQTTClient
     private let lock = NSLock()
     private var received: [IncomingMessage] = []
+    /// JSON of `received[i]` (nil when not a JSON object), parsed once, on first use: tests poll
+    /// `json(on:)` every 50-100 ms, and re-parsing 10,000 messages each time dominated the flood test.
+    private var parsed: [[String: Any]?] = []
     private var consumer: Task<Void, Never>?
 
     init(port: Int, filters: [String], clientID: String = "recorder-\(UUID().uuidString.prefix(8))") async throws {
@@ -134,7 +137,13 @@ final class TopicRecorder: @unchecked Sendable {
 
     /// JSON objects received on `topic`.
     func json(on topic: String) -> [[String: Any]] {
-        messages(on: topic).compactMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] }
+        lock.withLock {
+            while parsed.count < received.count {
+                let payload = Data(received[parsed.count].payload)
+                parsed.append((try? JSONSerialization.jsonObject(with: payload)) as? [String: Any])
+            }
+            return zip(received, parsed).compactMap { $0.topic == topic ? $1 : nil }
+        }
     }
 
     /// Waits until `condition` holds over the received messages.

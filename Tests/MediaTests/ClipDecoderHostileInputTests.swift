@@ -125,6 +125,25 @@ final class ClipDecoderHostileInputTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(clip.audio).durationSeconds, 0.2, accuracy: 0.05)
     }
 
+    /// Regression (issue 6): the Matroska and MP4 demuxers report a stream refused by FFmpeg's
+    /// `max_streams` as ENOMEM, which came out as `truncated_or_corrupt`. The fixture is
+    /// `crafted-300-streams` of Tests/DaemonTests/HostileMedia.swift (written by
+    /// Tests/TestSupport/MatroskaBuilder.swift): 1 s of PCM tone, a 640x480 H.264 track and
+    /// 298 more PCM tracks.
+    func testHundredsOfDeclaredStreamsAreTooManyStreamsNotCorrupt() throws {
+        let bytes = try MediaFixtures.bytes("three_hundred_streams.mka")
+        do {
+            _ = try decoder.decode(bytes)
+            XCTFail("expected too_many_streams")
+        } catch let error as MediaError {
+            XCTAssertEqual(error.code, .tooManyStreams, "\(error)")
+            XCTAssertTrue(error.message.hasPrefix("300 streams"), error.message)
+        }
+        // The file itself is sound: with the limit raised, the first track decodes.
+        let clip = try ClipDecoder(limits: DecodeLimits(maxStreams: 300)).decode(bytes)
+        XCTAssertEqual(try XCTUnwrap(clip.audio).durationSeconds, 1.0, accuracy: 0.02)
+    }
+
     func testContainersOutsideTheWhitelistAreUnsupported() throws {
         for name in ["unsupported.avi", "image.png", "image.gif"] {
             XCTAssertMediaError(.unsupportedContainer, try decoder.decode(try MediaFixtures.bytes(name)))

@@ -74,13 +74,16 @@ public final class DaemonService: @unchecked Sendable {
         }
         publisher.bind(MQTTEventPublisher(client: client))
         // Intake journals with fsync: run it on a serial queue of its own, in arrival order,
-        // so the concurrency pool never waits on the disk.
+        // so the concurrency pool never waits on the disk. What waits there is held in memory,
+        // so it is admitted against intake.max_pending_bytes first (DaemonEngine.admit).
         let intake = DispatchQueue(label: "emotiond-intake")
         let forwarded = Counter()
         let messages = Task {
             for await message in client.messages {
                 let inbound = InboundMessage(message)
-                intake.async { self.engine.handle(inbound) }
+                if self.engine.admit(inbound) {
+                    intake.async { self.engine.handleAdmitted(inbound) }
+                }
                 forwarded.increment()
             }
         }

@@ -29,31 +29,17 @@ public struct ClipIntake: Sendable {
         self.makeID = makeID
     }
 
+    /// The code of ``overloaded(_:pendingBytes:limitBytes:)``.
+    public static let overloadedCode = "intake_overloaded"
+
     /// Checks and journals `message`.
     public func accept(_ message: InboundMessage) -> Result<AcceptedClip, IntakeRejection> {
-        let topic: InboundTopic
-        do {
-            topic = try router.parseInput(message.topic)
-        } catch let error as TopicError {
-            // No usable device: the offending text is in the message, JSON-escaped.
-            return .failure(IntakeRejection(device: nil, clipID: nil, code: error.code, message: error.description))
-        } catch {
-            return .failure(IntakeRejection(device: nil, clipID: nil, code: "bad_topic", message: "\(error)"))
+        let topic: InboundTopic, clipID: String, explicit: Bool
+        switch identify(message) {
+        case .success(let identity): (topic, clipID, explicit) = identity
+        case .failure(let rejection): return .failure(rejection)
         }
         let device = topic.device
-
-        // Clip id: user property, then correlation data, else generated.
-        var clipID = makeID()
-        var explicit = false
-        if let given = message.userProperties["clip-id"] ?? message.correlationData.map(Self.text(ofCorrelationData:)) {
-            guard Self.isAcceptableClipID(given) else {
-                return .failure(IntakeRejection(
-                    device: device, clipID: nil, code: "bad_clip_id",
-                    message: "clip id must be 1...\(Self.maxClipIDLength) printable ASCII characters"))
-            }
-            clipID = given
-            explicit = true
-        }
 
         guard !message.payload.isEmpty else {
             return .failure(IntakeRejection(device: device, clipID: clipID, code: "empty_payload", message: "payload is empty"))
@@ -87,6 +73,44 @@ public struct ClipIntake: Sendable {
             }
         }
         return .success(clip)
+    }
+
+    /// The refusal of a message that did not fit in the ``IntakeBudget``: named by its device
+    /// and clip id when the topic and clip id are valid (else by what is wrong with them), and
+    /// never journaled.
+    public func overloaded(_ message: InboundMessage, pendingBytes: Int, limitBytes: Int) -> IntakeRejection {
+        switch identify(message) {
+        case .failure(let rejection):
+            return rejection
+        case .success(let (topic, clipID, _)):
+            return IntakeRejection(
+                device: topic.device, clipID: clipID, code: Self.overloadedCode,
+                message: "\(pendingBytes) bytes already wait to be journaled, this payload is \(message.payload.count) bytes, "
+                    + "intake.max_pending_bytes is \(limitBytes): not accepted, send it again later")
+        }
+    }
+
+    /// Device (from the topic) and clip id: user property `clip-id`, then correlation data,
+    /// else generated (`explicit` false).
+    private func identify(_ message: InboundMessage) -> Result<(topic: InboundTopic, clipID: String, explicit: Bool), IntakeRejection> {
+        let topic: InboundTopic
+        do {
+            topic = try router.parseInput(message.topic)
+        } catch let error as TopicError {
+            // No usable device: the offending text is in the message, JSON-escaped.
+            return .failure(IntakeRejection(device: nil, clipID: nil, code: error.code, message: error.description))
+        } catch {
+            return .failure(IntakeRejection(device: nil, clipID: nil, code: "bad_topic", message: "\(error)"))
+        }
+        if let given = message.userProperties["clip-id"] ?? message.correlationData.map(Self.text(ofCorrelationData:)) {
+            guard Self.isAcceptableClipID(given) else {
+                return .failure(IntakeRejection(
+                    device: topic.device, clipID: nil, code: "bad_clip_id",
+                    message: "clip id must be 1...\(Self.maxClipIDLength) printable ASCII characters"))
+            }
+            return .success((topic, given, true))
+        }
+        return .success((topic, makeID(), false))
     }
 
     /// Rebuilds accepted clips from spool entries after a restart (payloads read back).
