@@ -80,6 +80,9 @@ seed_dirs="$root/Tests/MediaTests/Fixtures $out/seeds"
 # -timeout: one input may take at most 10 s; -rss_limit_mb: FFmpeg + ASan on hostile input.
 # allocator_may_return_null: FFmpeg checks its allocations, so a huge one it asks for on
 # hostile input is answered with NULL (a typed error) rather than an ASan abort.
+# The Swift runtime's own crash backtracer would race libFuzzer's handler (and can be left
+# waiting on a dead process): libFuzzer and ASan report crashes here.
+export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:${ASAN_OPTIONS:-}"
 export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-$toolchain/llvm-symbolizer}"
 set -- "$out/corpus" $seed_dirs -max_total_time="$seconds" -max_len=262144 -timeout=10 \
