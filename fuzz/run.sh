@@ -53,8 +53,7 @@ module CFFmpeg {
     export *
 }
 EOF
-    # Same warnings as SwiftPM would pass; the linker's "Cannot export local symbol" notes
-    # about ASan's helpers are noise.
+    # The linker's "Cannot export local symbol" notes about ASan's helpers are noise.
     "$CLANG" -O1 -g -fsanitize=fuzzer-no-link,address -I"$root/Sources/CFFmpeg/include" \
         -c "$root/Sources/CFFmpeg/shim.c" -o "$build/shim.o"
     "$SWIFTC" -O -g -sanitize=fuzzer,address -parse-as-library -wmo -swift-version 5 \
