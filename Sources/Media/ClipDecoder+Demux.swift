@@ -13,7 +13,7 @@ struct StreamTiming {
 
     var durationSeconds: Double {
         guard let first, let end, end > first else { return 0 }
-        return LibAV.seconds(end - first, timeBase)
+        return LibAV.seconds(from: first, to: end, timeBase)
     }
 
     mutating func record(_ packet: AVPacket) {
@@ -22,7 +22,10 @@ struct StreamTiming {
         let pts = packet.pts != LibAV.noTimestamp ? packet.pts : packet.dts
         guard pts != LibAV.noTimestamp else { return }
         first = min(first ?? pts, pts)
-        end = max(end ?? pts, pts + max(0, packet.duration))
+        // Both come from the payload; a packet ending past Int64.max ends at Int64.max (and is
+        // then refused as too long) instead of trapping on overflow.
+        let (packetEnd, overflow) = pts.addingReportingOverflow(max(0, packet.duration))
+        end = max(end ?? pts, overflow ? .max : packetEnd)
     }
 }
 

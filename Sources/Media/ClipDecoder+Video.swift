@@ -38,7 +38,7 @@ extension ClipDecoder {
             }
             var stamp = decoded.pointee.best_effort_timestamp
             if stamp == LibAV.noTimestamp { stamp = decoded.pointee.pts }
-            let time = stamp == LibAV.noTimestamp ? Double(serial) * frameInterval : LibAV.seconds(stamp - origin, timeBase)
+            let time = stamp == LibAV.noTimestamp ? Double(serial) * frameInterval : LibAV.seconds(from: origin, to: stamp, timeBase)
             try sampler.offer(decoded, time: time, serial: serial)
             serial += 1
         }

@@ -31,6 +31,18 @@ enum LibAV {
         guard timeBase.den != 0 else { return 0 }
         return Double(value) * Double(timeBase.num) / Double(timeBase.den)
     }
+
+    /// Seconds from timestamp `start` to timestamp `end` (both in `timeBase` units).
+    ///
+    /// The difference is taken in Double, not Int64: timestamps come from the payload (a
+    /// Matroska cluster time is any 64-bit value), and `end - start` of two of them can
+    /// overflow, which traps in checked builds and wraps to a wrong duration in -Ounchecked
+    /// ones. Below 2^53 the Double difference is exact; above it, the lost precision does not
+    /// matter to a duration that is refused as too long anyway.
+    static func seconds(from start: Int64, to end: Int64, _ timeBase: AVRational) -> Double {
+        guard timeBase.den != 0 else { return 0 }
+        return (Double(end) - Double(start)) * Double(timeBase.num) / Double(timeBase.den)
+    }
 }
 
 /// The payload as an AVIO source: FFmpeg pulls bytes through `read`/`seek` callbacks, so no
@@ -61,8 +73,9 @@ final class MemoryReader {
         case SEEK_END: base = Int64(bytes.count)
         default: return Int64(cffmpeg_averror(EINVAL))
         }
-        let target = base + offset
-        guard target >= 0, target <= Int64(bytes.count) else { return Int64(cffmpeg_averror(EINVAL)) }
+        // `offset` is computed by FFmpeg from values in the payload: no Int64 overflow here.
+        let (target, overflow) = base.addingReportingOverflow(offset)
+        guard !overflow, target >= 0, target <= Int64(bytes.count) else { return Int64(cffmpeg_averror(EINVAL)) }
         position = Int(target)
         return target
     }

@@ -42,7 +42,7 @@ final class VideoFrameSampler {
     func timestampsToKeep(_ timestamps: [Int64], origin: Int64, timeBase: AVRational) -> Set<Int64>? {
         guard !keepEveryFrame, !timestamps.isEmpty, !timestamps.contains(LibAV.noTimestamp) else { return nil }
         let sorted = Array(Set(timestamps)).sorted()
-        let times = sorted.map { LibAV.seconds($0 - origin, timeBase) }
+        let times = sorted.map { LibAV.seconds(from: origin, to: $0, timeBase) }
         var keep = Set<Int64>()
         for target in targets {
             // First index with time >= target; compare with the one before it.
