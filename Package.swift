@@ -50,9 +50,9 @@ let package = Package(
         .target(name: "Fusion", swiftSettings: fastMath),
         .target(name: "Media", dependencies: ["CFFmpeg"], swiftSettings: fastMath),
         .target(name: "Audio", dependencies: ["CBLAS", "CFFmpeg"], swiftSettings: fastMath),
-        // NN is optimised in debug builds too: its SIMD kernels (SIMD8 accumulators) run
-        // through generic witness calls without optimisation, seconds per clip, which would
-        // make every debug-built test that classifies a face clip measure the compiler.
+        // NN is optimised in debug builds too: unoptimised, its kernels (SIMD accumulators,
+        // per-element loops) take seconds per clip's faces, so every debug-built test that
+        // classifies a face clip would measure the compiler instead of the daemon.
         .target(name: "NN", dependencies: ["CBLAS"],
                 swiftSettings: fastMath + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Models", dependencies: ["NN", "Audio", "Fusion", "Vision", "CBLAS"], swiftSettings: fastMath),

@@ -2,7 +2,8 @@ import XCTest
 @testable import NN
 
 /// The direct 8-channel convolution must give what the im2col + sgemm path gives, with and
-/// without padding and bias, for the channel counts mini-XCEPTION uses and odd ones.
+/// without padding and bias, for the channel counts mini-XCEPTION uses and odd ones (called
+/// directly, since `conv2dNHWC` routes only shallow windows to it).
 final class InferenceConvolutionTests: XCTestCase {
     func testDirect8MatchesIm2colProduct() {
         var rng = SystemRandomNumberGenerator()
@@ -43,9 +44,9 @@ final class InferenceConvolutionTests: XCTestCase {
             }
             defer { biasPointer?.deallocate() }
             input.withUnsafeBufferPointer { x in kernel.withUnsafeBufferPointer { k in direct.withUnsafeMutableBufferPointer { out in
-                InferenceKernels.conv2dNHWC(input: x.baseAddress!, batch: batch, height: h, width: w, inChannels: c,
-                                            kernel: k.baseAddress!, bias: biasPointer.map { UnsafePointer($0) }, outChannels: 8,
-                                            window: window, output: out.baseAddress!)
+                InferenceKernels.conv2dNHWCDirect8(input: x.baseAddress!, batch: batch, height: h, width: w, inChannels: c,
+                                                   kernel: k.baseAddress!, bias: biasPointer.map { UnsafePointer($0) },
+                                                   window: window, output: out.baseAddress!)
             } } }
             for i in expected.indices {
                 XCTAssertEqual(direct[i], expected[i], accuracy: 1e-4 * Float(depth), "\(h)x\(w)x\(c) \(window) at \(i)")

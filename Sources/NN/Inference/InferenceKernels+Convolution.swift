@@ -45,7 +45,9 @@ extension InferenceKernels {
         let oh = window.outputHeight(height), ow = window.outputWidth(width)
         let rows = batch * oh * ow
         let depth = window.kernelHeight * window.kernelWidth * inChannels
-        if outChannels == 8, depth <= 128, window.strideX == 1, window.strideY == 1 {
+        // Shallow 8-channel convolutions (an image's first layer) skip im2col: see
+        // `conv2dNHWCDirect8` for when that pays.
+        if outChannels == 8, depth <= 27, window.strideX == 1, window.strideY == 1 {
             conv2dNHWCDirect8(input: input, batch: batch, height: height, width: width,
                               inChannels: inChannels, kernel: kernel, bias: bias, window: window,
                               output: output)
@@ -73,13 +75,14 @@ extension InferenceKernels {
 
     /// The 8-output-channel, stride-1 case of ``conv2dNHWC`` computed directly: each output
     /// pixel's 8 channels are two `SIMD4` accumulators, and every kernel tap adds
-    /// `input value x 8 weights` to them.
+    /// `input value x 8 weights` to them, 4 pixels at a time where their windows are inside.
     ///
-    /// Why: mini-XCEPTION's first two convolutions (1 and 8 input channels, 8 outputs) are the
-    /// costliest layers of the face model. Through im2col they become products only 8 columns
-    /// wide with 9 or 72 rows of depth, so the unrolled copy (23 MB for 22 faces) costs as much
-    /// as the sgemm and the sgemm runs at a fraction of its speed. Here nothing is copied and
-    /// the arithmetic is the same.
+    /// Why, and only for shallow windows: mini-XCEPTION's first convolution (1 input channel,
+    /// 3x3, 8 outputs) through im2col is an sgemm 8 columns wide and 9 deep, far too thin for
+    /// OpenBLAS, after a copy as large as the product. Computed here it costs about 4 ms less per
+    /// 22 faces (`video_model` median 19.5 against 23-29 ms, `emotiond bench --iterations 30`,
+    /// runs alternated). For the second one (8 channels, depth 72) the sgemm is faster again
+    /// (27-37 ms with this kernel), so ``conv2dNHWC`` uses it only up to depth 27.
     public static func conv2dNHWCDirect8(
         input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, inChannels: Int,
         kernel: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -99,7 +102,52 @@ extension InferenceKernels {
             for oy in 0..<oh {
                 let y0 = oy - window.padTop
                 let kyFirst = max(0, -y0), kyLast = min(kh, height - y0)
-                for ox in 0..<ow {
+                // Output columns done by 4-pixel blocks.
+                var blocked = 0..<0
+                // Blocks of 4 output pixels whose windows lie inside the image: each weight
+                // pair loaded once serves 4 pixels, and the 8 accumulators are independent, so
+                // the additions overlap instead of waiting on each other.
+                if kyFirst == 0, kyLast == kh {
+                    // Columns whose whole window is inside: padLeft ..< width + padLeft - kw + 1.
+                    let first = min(ow, window.padLeft)
+                    let end = max(first, min(ow, width + window.padLeft - kw + 1))
+                    var blockStart = first
+                    while blockStart + 4 <= end {
+                        let x0 = blockStart - window.padLeft
+                        var l0 = startLow, h0 = startHigh, l1 = startLow, h1 = startHigh
+                        var l2 = startLow, h2 = startHigh, l3 = startLow, h3 = startHigh
+                        for ky in 0..<kh {
+                            let pixels = image + (y0 + ky) * rowStride + x0 * inChannels
+                            var w = weights + ky * kw * inChannels * 32
+                            for j in 0..<(kw * inChannels) {
+                                let wl = w.loadUnaligned(as: SIMD4<Float>.self)
+                                let wh = w.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+                                let x0v = SIMD4<Float>(repeating: pixels[j])
+                                let x1v = SIMD4<Float>(repeating: pixels[j + inChannels])
+                                let x2v = SIMD4<Float>(repeating: pixels[j + 2 * inChannels])
+                                let x3v = SIMD4<Float>(repeating: pixels[j + 3 * inChannels])
+                                l0 += x0v * wl; h0 += x0v * wh
+                                l1 += x1v * wl; h1 += x1v * wh
+                                l2 += x2v * wl; h2 += x2v * wh
+                                l3 += x3v * wl; h3 += x3v * wh
+                                w += 32
+                            }
+                        }
+                        let cell = result + (oy * ow + blockStart) * 32
+                        cell.storeBytes(of: l0, as: SIMD4<Float>.self)
+                        cell.storeBytes(of: h0, toByteOffset: 16, as: SIMD4<Float>.self)
+                        cell.storeBytes(of: l1, toByteOffset: 32, as: SIMD4<Float>.self)
+                        cell.storeBytes(of: h1, toByteOffset: 48, as: SIMD4<Float>.self)
+                        cell.storeBytes(of: l2, toByteOffset: 64, as: SIMD4<Float>.self)
+                        cell.storeBytes(of: h2, toByteOffset: 80, as: SIMD4<Float>.self)
+                        cell.storeBytes(of: l3, toByteOffset: 96, as: SIMD4<Float>.self)
+                        cell.storeBytes(of: h3, toByteOffset: 112, as: SIMD4<Float>.self)
+                        blockStart += 4
+                    }
+                    blocked = first..<blockStart
+                }
+                // Every pixel not covered by a block, one at a time (edges, padding, short rows).
+                for ox in 0..<ow where !blocked.contains(ox) {
                     let x0 = ox - window.padLeft
                     let kxFirst = max(0, -x0), kxLast = min(kw, width - x0)
                     // Two SIMD4 halves: SSE's width, so this stays in registers on any x86-64.
