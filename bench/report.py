@@ -109,13 +109,17 @@ def main():
     if au:
         lines.append(f"| 4 s audio clip <= {TARGET_AUDIO_CPU_MS:.0f} ms CPU | {fmt(au['median'])} / {fmt(au['p95'])} ms CPU"
                      f" ({au['count']} runs) | {status(au['median'], TARGET_AUDIO_CPU_MS)} |")
+    # Like for like: Swift's CPU from the bytes to the JSON, the steps the reference does (it
+    # neither stores nor publishes). The whole-clip figure, with store and publish, is shown too.
+    sw_same = {k: summary([s.get("cpu_ms_pipeline", s["cpu_ms"]) for s in group(sw["samples"], k)]) for k in ["av", "audio", "video"]}
     for k in ["av", "audio"]:
-        if sw_cpu[k] and py_cpu[k]:
-            ratio = py_cpu[k]["median"] / sw_cpu[k]["median"]
-            wall_ratio = py_wall[k]["median"] / sw_wall[k]["median"]
+        if sw_same[k] and py_cpu[k]:
+            ratio = py_cpu[k]["median"] / sw_same[k]["median"]
+            whole = py_cpu[k]["median"] / sw_cpu[k]["median"]
             lines.append(f"| >= {TARGET_SPEEDUP:.0f}x faster than the Python reference ({KIND_TITLE[k]}) |"
-                         f" {ratio:.1f}x in CPU time ({fmt(py_cpu[k]['median'])} vs {fmt(sw_cpu[k]['median'])} ms),"
-                         f" {wall_ratio:.1f}x in wall time | {status(ratio, TARGET_SPEEDUP, lower_is_better=False)} |")
+                         f" {ratio:.1f}x in CPU time for the same steps, bytes in to JSON out ({fmt(py_cpu[k]['median'])} vs"
+                         f" {fmt(sw_same[k]['median'])} ms); {whole:.1f}x counting Swift's SQLite insert and MQTT publish too"
+                         f" ({fmt(sw_cpu[k]['median'])} ms) | {status(ratio, TARGET_SPEEDUP, lower_is_better=False)} |")
     if full and sw_cpu["av"]:
         fc = summary([s["cpu_ms"] for s in full["samples"] if kind_of.get(s["clip"]) == "av"])
         ff_faces = summary([s["stages_ms"]["faces"] for s in full["samples"] if "faces" in s["stages_ms"]])
@@ -145,7 +149,9 @@ def main():
         sizes = sorted({f"{c['frame_width']}x{c['frame_height']}" for c in avc})
         lines.append(f"The AV figure is over all audio+video clips ({', '.join(sizes)}, {min(c['duration_s'] for c in avc):.1f} to"
                      f" {max(c['duration_s'] for c in avc):.1f} s); per clip at the end. The speed-up rows compare CPU time per clip"
-                     " of the whole pipeline (bytes in, JSON out; Swift also inserts into SQLite and publishes to MQTT when a broker is given).")
+                     " for the steps both pipelines do, bytes in to JSON out (process CPU time read after JSON encoding), and also"
+                     " give Swift's whole clip, which adds the SQLite insert and, when a broker is given, the MQTT publish (the"
+                     " reference does neither). The two ms targets use the whole clip.")
     lines.append("")
 
     # Per-stage tables.
@@ -174,6 +180,11 @@ def main():
         a, b = sw_cpu[k], py_cpu[k]
         lines.append(f"| **CPU per clip** | **{fmt(a['median'])}** | {fmt(a['p95'])} | **{fmt(b and b['median'])}** | {fmt(b and b['p95'])}"
                      f" | {b['median'] / a['median']:.1f}x |" if b else f"| **CPU per clip** | {fmt(a['median'])} | {fmt(a['p95'])} | - | - | - |")
+        a = sw_same[k]
+        if a:
+            lines.append(f"| **CPU per clip, bytes in to JSON out** | **{fmt(a['median'])}** | {fmt(a['p95'])} | **{fmt(b and b['median'])}**"
+                         f" | {fmt(b and b['p95'])} | {b['median'] / a['median']:.1f}x |" if b else
+                         f"| **CPU per clip, bytes in to JSON out** | {fmt(a['median'])} | {fmt(a['p95'])} | - | - | - |")
         lines.append("")
     lines += [
         "Stage names are the keys of `latency_ms` in the emotion event. `decode` includes demuxing, audio decoding and",
