@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 
 APT_PACKAGES = libmosquitto-dev mosquitto mosquitto-clients libopenblas-dev \
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
-  libopencv-dev opencv-data libsqlite3-dev pkg-config ffmpeg openssl systemd
+  libopencv-dev opencv-data libsqlite3-dev sqlite3 pkg-config ffmpeg openssl systemd
 
 .PHONY: help deps apt-packages build release test demo install bench clean
 
