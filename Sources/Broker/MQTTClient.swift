@@ -7,7 +7,7 @@ import Logging
 /// Threads: libmosquitto's work happens on one dedicated network thread per client. It hands
 /// results to Swift through one boundary, two single-consumer streams:
 /// - `messages` yields every PUBLISH received (already acknowledged by libmosquitto for QoS 1,
-///   so consume promptly and persist what must not be lost),
+///   so consume promptly and persist what must not be lost; or see `handleMessages(_:)`),
 /// - `events` yields connection changes, reconnect attempts and broker rejections.
 ///
 /// `publish`, `subscribe` and `disconnect` are safe to call from any thread or task.
@@ -60,6 +60,22 @@ public final class MQTTClient: @unchecked Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             session.start(continuation)
         }
+    }
+
+    /// Hands every received message to `handler` on the network thread, as it arrives, instead
+    /// of to `messages`. Call before `connect()`.
+    ///
+    /// Why: libmosquitto reads the next packet only after the handler returns, so a handler
+    /// that persists the message before returning leaves at most that one message acknowledged
+    /// and not yet persisted; everything behind it stays unacknowledged in the broker (which
+    /// re-sends it to a persistent session after a crash). Through the stream, every message
+    /// received is acknowledged while it waits in memory. (Some libmosquitto versions send the
+    /// QoS 1 PUBACK just before calling the handler, others just after; with the former that one
+    /// message is the only gap.)
+    /// The handler blocks the network thread, so keep it to the persisting: keepalives and
+    /// outgoing messages wait while it runs.
+    public func handleMessages(_ handler: @escaping @Sendable (IncomingMessage) -> Void) {
+        session.setMessageHandler(handler)
     }
 
     /// Subscribes now if connected, and in any case after every reconnect that did not keep

@@ -42,6 +42,8 @@ final class MosquittoSession: @unchecked Sendable {
     private var subscriptions: [(filter: String, qos: Int)] = []
     private var sentSubscriptions: Set<String> = []
     private var pendingSubscribeIDs: [Int32: String] = [:]
+    /// Called on the network thread for each message instead of the stream (guarded by `lock`).
+    private var messageHandler: (@Sendable (IncomingMessage) -> Void)?
     /// QoS > 0 publishes waiting for PUBACK: message id -> topic (named in `.publishFailed`).
     private var awaitingAck: [Int32: String] = [:]
     /// Acknowledgements that arrived before `publish` learned its message id: id -> reason.
@@ -206,9 +208,26 @@ final class MosquittoSession: @unchecked Sendable {
             topic: topic, payload: payload, qos: Int(m.qos), retain: m.retain,
             userProperties: Mosquitto.userProperties(props), correlationData: Mosquitto.correlationData(props),
             contentType: Mosquitto.contentType(props))
+        lock.lock()
+        let handler = messageHandler
+        lock.unlock()
+        if let handler {
+            handler(message)
+            lock.lock()
+            stats.messagesReceived += 1
+            lock.unlock()
+            return
+        }
         let result = messageContinuation.yield(message)
         lock.lock()
         if case .dropped = result { stats.messagesDropped += 1 } else { stats.messagesReceived += 1 }
+        lock.unlock()
+    }
+
+    /// See `MQTTClient.handleMessages(_:)`.
+    func setMessageHandler(_ handler: @escaping @Sendable (IncomingMessage) -> Void) {
+        lock.lock()
+        messageHandler = handler
         lock.unlock()
     }
 

@@ -23,9 +23,6 @@ public final class DaemonEngine: @unchecked Sendable {
     public let queue: WorkQueue<ClipJob>
     public let stats: StatsCollector
     public let discovery: HomeAssistantDiscovery?
-    /// Payload bytes between the broker and the spool (`intake.max_pending_bytes`); see
-    /// ``admit(_:)``.
-    public let intakeBudget: IntakeBudget
     private let processor: any ClipProcessing
     private let publisher: any EventPublishing
     private let store: any ResultStoring
@@ -45,12 +42,9 @@ public final class DaemonEngine: @unchecked Sendable {
     private var workers: [Task<Void, Never>] = []
     private var ticker: Task<Void, Never>?
     private var exporter: PrometheusExporter?
-    /// Refusals by ``admit(_:)`` since the budget last had room (logged once per burst).
-    private var overloadRefusals = 0
     /// Error events of refused and dropped clips, reported one after another by a single task
     /// (with the spool entries to forget once reported). A task per event made a flood of
-    /// thousands of refusals crowd the concurrency pool, starving the task that takes messages
-    /// from the broker while their payloads piled up in its stream.
+    /// thousands of refusals crowd the concurrency pool.
     private let reports: AsyncStream<(ErrorEvent, [SpoolEntry])>.Continuation
     /// Error events for the store, written by a task of their own so a slow SQLite write never
     /// holds back the events on MQTT: one error costs a write transaction (~3 ms in a debug
@@ -77,7 +71,6 @@ public final class DaemonEngine: @unchecked Sendable {
         self.queue = WorkQueue(capacity: configuration.workers.queueCapacity, policy: configuration.workers.overflowPolicy,
                                perDeviceFairness: configuration.workers.perDeviceFairness)
         self.stats = StatsCollector(latencyWindowS: configuration.outputs.statsIntervalS, clock: clock)
-        self.intakeBudget = IntakeBudget(limitBytes: configuration.intake.maxPendingBytes)
         self.discovery = configuration.outputs.homeAssistant.enabled
             ? HomeAssistantDiscovery(discoveryPrefix: configuration.outputs.homeAssistant.discoveryPrefix, router: router) : nil
         self.processor = processor
@@ -229,7 +222,6 @@ public final class DaemonEngine: @unchecked Sendable {
             let restart = configuration.changesNeedingRestart(toward: new)
             configuration = configuration.reloadable(from: new)
             intake.limits = configuration.intake
-            intakeBudget.limitBytes = configuration.intake.maxPendingBytes
             if let router = try? TopicRouter(configuration: configuration) { intake.router = router }
             pairing.windowS = configuration.pairing.windowS
             tracker.settings = configuration.state
@@ -243,7 +235,9 @@ public final class DaemonEngine: @unchecked Sendable {
 
     // MARK: Input
 
-    /// One message from the broker (any thread).
+    /// One message from the broker (any thread). Returns once the clip is journaled (or
+    /// refused), so the broker adapter calls it on the MQTT network thread: nothing received
+    /// waits unjournaled in memory (see `MQTTClient.handleMessages(_:)`).
     public func handle(_ message: InboundMessage) {
         if let discovery, message.topic == discovery.statusTopic {
             let configs = discovery.handleStatus(topic: message.topic, payload: message.payload)
@@ -260,44 +254,6 @@ public final class DaemonEngine: @unchecked Sendable {
             logger.notice("rejected \(message.topic): \(rejection.code): \(rejection.message)")
             report(rejection.event(at: clock.now))
         }
-    }
-
-    /// Reserves room for `message` in ``intakeBudget`` before the caller queues it for
-    /// journaling (any thread, in arrival order). When it does not fit, it is refused here: an
-    /// error event `intake_overloaded` with its device and clip id, counted as an error and a
-    /// drop, never journaled (so never accepted); returns false. Otherwise returns true and the
-    /// caller must pass it to ``handleAdmitted(_:)``.
-    public func admit(_ message: InboundMessage) -> Bool {
-        // Home Assistant's status ("online") is a few bytes and no clip: never refused.
-        if isStatusMessage(message) { return true }
-        if intakeBudget.reserve(message.payload.count) {
-            let refused: Int = lock.withLock {
-                defer { overloadRefusals = 0 }
-                return overloadRefusals
-            }
-            if refused > 0 { logger.notice("intake has room again after refusing \(refused) messages (intake_overloaded)") }
-            return true
-        }
-        let (intake, first) = lock.withLock { () -> (ClipIntake, Bool) in
-            overloadRefusals += 1
-            return (self.intake, overloadRefusals == 1)
-        }
-        let rejection = intake.overloaded(message, pendingBytes: intakeBudget.pendingBytes, limitBytes: intakeBudget.limitBytes)
-        if first { logger.warning("intake overloaded, refusing messages until the spool catches up: \(rejection.message)") }
-        if rejection.code == ClipIntake.overloadedCode, let device = rejection.device { stats.recordDrop(device: device) }
-        report(rejection.event(at: clock.now))
-        return false
-    }
-
-    /// ``handle(_:)`` for a message that ``admit(_:)`` let through: frees its reservation once
-    /// it is journaled (or refused).
-    public func handleAdmitted(_ message: InboundMessage) {
-        defer { if !isStatusMessage(message) { intakeBudget.release(message.payload.count) } }
-        handle(message)
-    }
-
-    private func isStatusMessage(_ message: InboundMessage) -> Bool {
-        discovery.map { message.topic == $0.statusTopic } ?? false
     }
 
     /// Timers: releases unpaired chunks, ends timed-out episodes, publishes stats and pings

@@ -195,41 +195,6 @@ final class DaemonEngineTests: XCTestCase {
         XCTAssertEqual(r.engine.stats.snapshot().drops, 1)
     }
 
-    /// Messages that do not fit in intake.max_pending_bytes are refused before journaling,
-    /// with their device and clip id; once the pending ones are journaled, room returns.
-    func testMessagesBeyondTheIntakeBudgetAreRefusedBeforeJournaling() async throws {
-        let r = try rig { $0.intake.maxPendingBytes = 1 << 20 }
-        let big = String(repeating: "x", count: 600 << 10)
-        let first = message("cam", "happy" + big, id: "first")
-        let second = message("cam", "happy" + big, id: "second")
-        let third = message("cam", "happy" + big, id: "third")
-        XCTAssertTrue(r.engine.admit(first), "one message always fits when none is pending")
-        XCTAssertFalse(r.engine.admit(second), "600 + 600 kB > 1 MiB")
-        // Refused too, but named by what is wrong with its topic (and not counted as a drop).
-        XCTAssertFalse(r.engine.admit(message("bad+device", big, id: "x")))
-        // Home Assistant's status is no clip and never refused, nor counted against the budget.
-        let status = InboundMessage(topic: "homeassistant/status", payload: Data("online".utf8), receivedAt: clock.now)
-        XCTAssertTrue(r.engine.admit(status))
-        r.engine.handleAdmitted(status)
-        XCTAssertEqual(r.engine.intakeBudget.pendingBytes, first.payload.count)
-        await eventually("both refusals reported") { await r.store.errors.items.count == 2 }
-        let stored = await r.store.errors.items
-        XCTAssertEqual(Set(stored.map(\.code)), ["intake_overloaded", "bad_device_id"])
-        let refused = try XCTUnwrap(stored.first { $0.code == "intake_overloaded" })
-        XCTAssertEqual(refused.clipID, "second")
-        XCTAssertEqual(refused.device, "cam")
-        XCTAssertTrue(refused.message.contains("intake.max_pending_bytes is 1048576"), refused.message)
-
-        r.engine.handleAdmitted(first)
-        XCTAssertEqual(r.engine.intakeBudget.pendingBytes, 0, "released once journaled")
-        XCTAssertTrue(r.engine.admit(third))
-        r.engine.handleAdmitted(third)
-        XCTAssertEqual(Set(try Spool(directory: dir).pending().map(\.clipID)), ["first", "third"], "second never journaled")
-        XCTAssertEqual(r.engine.stats.snapshot().drops, 1)
-        XCTAssertEqual(r.engine.stats.snapshot().errorsByCode["intake_overloaded"], 1)
-        XCTAssertEqual(r.engine.intakeBudget.peakPendingBytes, first.payload.count)
-    }
-
     /// A store slower than the refusals: the error events all go out, at most
     /// `storeBacklogLimit` records wait for the store, the rest are counted as unstored.
     func testErrorEventsDoNotWaitForASlowStoreAndItsBacklogIsBounded() async throws {

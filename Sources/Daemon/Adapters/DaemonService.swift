@@ -73,20 +73,6 @@ public final class DaemonService: @unchecked Sendable {
             return 0
         }
         publisher.bind(MQTTEventPublisher(client: client))
-        // Intake journals with fsync: run it on a serial queue of its own, in arrival order,
-        // so the concurrency pool never waits on the disk. What waits there is held in memory,
-        // so it is admitted against intake.max_pending_bytes first (DaemonEngine.admit).
-        let intake = DispatchQueue(label: "emotiond-intake")
-        let forwarded = Counter()
-        let messages = Task {
-            for await message in client.messages {
-                let inbound = InboundMessage(message)
-                if self.engine.admit(inbound) {
-                    intake.async { self.engine.handleAdmitted(inbound) }
-                }
-                forwarded.increment()
-            }
-        }
         let events = Task { await self.follow(client.events) }
         await engine.connected(isReconnect: false)
         do { try await engine.start() } catch {
@@ -104,14 +90,6 @@ public final class DaemonService: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         client.disconnect()
-        // libmosquitto acknowledged every message it delivered: journal the ones still in the
-        // stream (they stay in the spool for the next start) before exiting.
-        let intakeDeadline = Date().addingTimeInterval(2)
-        while forwarded.value < client.statistics.messagesReceived && Date() < intakeDeadline {
-            try? await Task.sleep(nanoseconds: 10_000_000)
-        }
-        intake.sync {}
-        messages.cancel()
         events.cancel()
         logger.info("stopped")
         return 0
@@ -163,6 +141,11 @@ public final class DaemonService: @unchecked Sendable {
             do {
                 let settings = try MQTTConfiguration(daemon: config, will: engine.messages.lastWill)
                 let client = try MQTTClient(configuration: settings, logger: logger)
+                // Intake (journaling with fsync) runs right on the MQTT network thread: the next
+                // message is read only once this one is in the spool, so what the daemon has
+                // acknowledged is on disk, and a flood waits in the broker, not in our memory.
+                let engine = self.engine
+                client.handleMessages { message in engine.handle(InboundMessage(message)) }
                 for filter in engine.subscriptions { try client.subscribe(filter, qos: 1) }
                 lock.withLock { self.client = client }
                 logger.info("connecting: \(settings)")
@@ -232,12 +215,4 @@ public final class DaemonService: @unchecked Sendable {
 
 extension AggregateResultStore {
     func flushQuietly() async { try? await flush() }
-}
-
-/// A thread-safe count (messages handed from the broker stream to intake).
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }

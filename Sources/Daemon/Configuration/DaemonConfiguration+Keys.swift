@@ -47,7 +47,6 @@ extension DaemonConfiguration {
         int("mqtt.max_queued_messages", \.mqtt.maxQueuedMessages),
 
         int("intake.max_payload_bytes", \.intake.maxPayloadBytes, reloadable: true),
-        int("intake.max_pending_bytes", \.intake.maxPendingBytes, reloadable: true),
         double("intake.max_duration_s", \.intake.maxDurationS, reloadable: true),
         resolution("intake.max_resolution", \.intake.maxResolution, reloadable: true),
         string("intake.device_id_pattern", \.intake.deviceIDPattern, reloadable: true),

@@ -74,7 +74,6 @@ extension DaemonConfiguration {
 
         // intake
         range("intake.max_payload_bytes", intake.maxPayloadBytes, 1...(256 * 1024 * 1024), "1...268435456 (256 MiB)")
-        range("intake.max_pending_bytes", intake.maxPendingBytes, (1024 * 1024)...(4 * 1024 * 1024 * 1024), "1048576...4294967296 (1 MiB...4 GiB)")
         positive("intake.max_duration_s", intake.maxDurationS)
         if intake.maxResolution.width < 16 || intake.maxResolution.height < 16
             || intake.maxResolution.width > 8192 || intake.maxResolution.height > 8192 {

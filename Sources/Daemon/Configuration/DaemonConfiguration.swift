@@ -120,11 +120,6 @@ public struct DaemonConfiguration: Equatable, Sendable {
         /// Largest accepted payload; bigger ones get an error event `payload_too_large`.
         /// Default: 16 MiB (16777216).
         public var maxPayloadBytes = 16 * 1024 * 1024
-        /// Payload bytes held in memory between the broker and the spool (received, not yet
-        /// journaled); a message that does not fit gets an error event `intake_overloaded` and
-        /// is not accepted (see ``IntakeBudget``). One message always fits when none is
-        /// pending. Default: 32 MiB (33554432).
-        public var maxPendingBytes = 32 * 1024 * 1024
         /// Longest media duration decoded, in seconds; longer clips are rejected. Default: 30.
         public var maxDurationS = 30.0
         /// Largest video frame, "WIDTHxHEIGHT"; bigger streams are rejected. Default: 1920x1080.

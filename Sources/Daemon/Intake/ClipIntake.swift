@@ -29,9 +29,6 @@ public struct ClipIntake: Sendable {
         self.makeID = makeID
     }
 
-    /// The code of ``overloaded(_:pendingBytes:limitBytes:)``.
-    public static let overloadedCode = "intake_overloaded"
-
     /// Checks and journals `message`.
     public func accept(_ message: InboundMessage) -> Result<AcceptedClip, IntakeRejection> {
         let topic: InboundTopic, clipID: String, explicit: Bool
@@ -73,21 +70,6 @@ public struct ClipIntake: Sendable {
             }
         }
         return .success(clip)
-    }
-
-    /// The refusal of a message that did not fit in the ``IntakeBudget``: named by its device
-    /// and clip id when the topic and clip id are valid (else by what is wrong with them), and
-    /// never journaled.
-    public func overloaded(_ message: InboundMessage, pendingBytes: Int, limitBytes: Int) -> IntakeRejection {
-        switch identify(message) {
-        case .failure(let rejection):
-            return rejection
-        case .success(let (topic, clipID, _)):
-            return IntakeRejection(
-                device: topic.device, clipID: clipID, code: Self.overloadedCode,
-                message: "\(pendingBytes) bytes already wait to be journaled, this payload is \(message.payload.count) bytes, "
-                    + "intake.max_pending_bytes is \(limitBytes): not accepted, send it again later")
-        }
     }
 
     /// Device (from the topic) and clip id: user property `clip-id`, then correlation data,
