@@ -2,9 +2,12 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 
+# Build, tests and demo; sqlite3 for the tests' integrity checks; python3, python3-venv and bc
+# for make bench (the Python reference's venv and the report).
 APT_PACKAGES = libmosquitto-dev mosquitto mosquitto-clients libopenblas-dev \
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev \
-  libopencv-dev opencv-data libsqlite3-dev sqlite3 pkg-config ffmpeg openssl systemd
+  libopencv-dev opencv-data libsqlite3-dev sqlite3 pkg-config ffmpeg openssl systemd \
+  python3 python3-venv bc
 
 .PHONY: help deps apt-packages build release test demo install bench clean
 
