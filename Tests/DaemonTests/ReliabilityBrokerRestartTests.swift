@@ -53,7 +53,7 @@ final class ReliabilityBrokerRestartTests: ReliabilityTestCase {
 
         let second = Set((11...20).map { "s-\($0)" })
         try await recorder.wait("every clip sent after the restart", timeout: 30) { _ in
-            Set(recorder.json(on: "emotiond/stream/emotion").compactMap { $0["clip_id"] as? String }).isSuperset(of: second)
+            Set(recorder.clipIDs(on: "emotiond/stream/emotion")).isSuperset(of: second)
         }
         // Let the daemon finish clips from before the kill that it still held (spool, queue).
         try await Task.sleep(nanoseconds: 1_500_000_000)

@@ -46,7 +46,7 @@ final class ReliabilityKillDuringFloodTests: ReliabilityTestCase {
                                   properties: PublishProperties(userProperties: ["clip-id": id]))
         }
         func done() -> Set<String> {
-            Set(recorder.json(on: "emotiond/stop/emotion").compactMap { $0["clip_id"] as? String })
+            Set(recorder.clipIDs(on: "emotiond/stop/emotion"))
         }
         try await recorder.wait("the flood under way", timeout: 30) { _ in done().count >= 20 }
 

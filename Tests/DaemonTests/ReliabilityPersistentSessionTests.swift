@@ -48,13 +48,13 @@ final class ReliabilityPersistentSessionTests: ReliabilityTestCase {
         defer { recorder.stop() }
         let second = try DaemonProcess(configFile: config, logFile: scratch.path("daemon-2.log"))
         try await recorder.wait("an event for every queued clip", timeout: 30) { _ in
-            Set(recorder.json(on: "emotiond/queued/emotion").compactMap { $0["clip_id"] as? String }).isSuperset(of: ids)
+            Set(recorder.clipIDs(on: "emotiond/queued/emotion")).isSuperset(of: ids)
         }
         try await Task.sleep(nanoseconds: 1_000_000_000)
         second.signal(SIGTERM)
         XCTAssertEqual(second.waitForExit(timeout: 15), 0, second.log)
 
-        let events = recorder.json(on: "emotiond/queued/emotion").compactMap { $0["clip_id"] as? String }
+        let events = recorder.clipIDs(on: "emotiond/queued/emotion")
         XCTAssertEqual(events.sorted(), ids.sorted(), "each queued clip exactly one event")
         let rows = try StatsQuery(files: [scratch.path("stats-a.sqlite")], bucket: .minute).run()
         let stored = rows.filter { $0.device == "queued" }.reduce(0) { $0 + $1.clips }

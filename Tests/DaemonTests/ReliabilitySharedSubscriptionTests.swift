@@ -42,7 +42,7 @@ final class ReliabilitySharedSubscriptionTests: ReliabilityTestCase {
                                   properties: PublishProperties(userProperties: ["clip-id": "sh-\(i)"]))
         }
         try await recorder.wait("an event for every clip", timeout: 40) { _ in
-            Set(recorder.json(on: "emotiond/shared/emotion").compactMap { $0["clip_id"] as? String }).count == total
+            Set(recorder.clipIDs(on: "emotiond/shared/emotion")).count == total
         }
         try await Task.sleep(nanoseconds: 500_000_000)
         XCTAssertEqual(recorder.messages(on: "emotiond/shared/emotion").count, total, "each clip processed once in total")

@@ -299,12 +299,12 @@ final class ServeIntegrationTests: XCTestCase {
         try await Task.sleep(nanoseconds: 300_000_000)
         daemon.signal(SIGKILL)
         XCTAssertEqual(daemon.waitForExit(timeout: 5), 128 + SIGKILL)
-        let doneBefore = Set(recorder.json(on: "emotiond/cam/emotion").compactMap { $0["clip_id"] as? String })
+        let doneBefore = Set(recorder.clipIDs(on: "emotiond/cam/emotion"))
         XCTAssertLessThan(doneBefore.count, ids.count, "the kill came too late to test anything")
 
         daemon = try DaemonProcess(configFile: config, logFile: scratch.path("daemon2.log"))
         try await recorder.wait("every clip classified after the restart", timeout: 60) { _ in
-            Set(recorder.json(on: "emotiond/cam/emotion").compactMap { $0["clip_id"] as? String }).isSuperset(of: ids)
+            Set(recorder.clipIDs(on: "emotiond/cam/emotion")).isSuperset(of: ids)
         }
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.waitForExit(timeout: 15), 0, daemon.log)

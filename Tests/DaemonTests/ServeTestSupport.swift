@@ -146,6 +146,11 @@ final class TopicRecorder: @unchecked Sendable {
         }
     }
 
+    /// The `clip_id` of every event received on `topic`, in order (repeats included).
+    func clipIDs(on topic: String) -> [String] {
+        json(on: topic).compactMap { $0["clip_id"] as? String }
+    }
+
     /// Waits until `condition` holds over the received messages.
     func wait(_ what: String, timeout: TimeInterval, file: StaticString = #filePath, line: UInt = #line,
               until condition: ([IncomingMessage]) -> Bool) async throws {
