@@ -6,9 +6,10 @@ import Foundation
 /// `MQTTClient.publish` throws `queue-full` once `mqtt.max_queued_messages` QoS 1 messages
 /// await acknowledgement. That bound is meant for a broker that is away; but under a flood the
 /// daemon answers thousands of messages per second (one `dropped` event each) while the broker
-/// is also busy, and without waiting those events were lost (475 of 10,000 in the flood test). Waiters are parked as continuations and a single poller task
-/// (every `pollInterval`, only while someone waits) wakes as many as there is room for, so a
-/// burst costs memory per waiting message but no busy loops.
+/// is also busy, and without waiting those events were lost (475 of 10,000 in the flood test).
+/// Waiters are parked as continuations and a single poller task (every `pollInterval`, only
+/// while someone waits) wakes as many as there is room for, so a burst costs memory per
+/// waiting message but no busy loops.
 ///
 /// Thread safety: `waitForRoom()` may be called from any task.
 final class OutgoingQueueGate: @unchecked Sendable {

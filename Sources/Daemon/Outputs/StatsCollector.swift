@@ -97,7 +97,7 @@ public final class StatsCollector: @unchecked Sendable {
         }
     }
 
-    /// A clip was dropped or refused because the work queue or the intake budget was full.
+    /// A queued clip was dropped or refused because the work queue was full.
     public func recordDrop(device: String) {
         lock.withLock {
             drops += 1
@@ -156,7 +156,7 @@ public final class StatsCollector: @unchecked Sendable {
                devices.map { (label("device", $0), Double(s.devices[$0]!.clips)) })
         metric("emotiond_errors_total", "counter", "Rejected or failed payloads by error code.",
                s.errorsByCode.keys.sorted().map { (label("code", $0), Double(s.errorsByCode[$0]!)) })
-        metric("emotiond_drops_total", "counter", "Clips dropped because the work queue or the intake budget was full.",
+        metric("emotiond_drops_total", "counter", "Clips dropped because the queue was full.",
                devices.map { (label("device", $0), Double(s.devices[$0]!.drops)) })
         metric("emotiond_reconnects_total", "counter", "Broker reconnections.", [("", Double(s.reconnects))])
         metric("emotiond_queue_depth", "gauge", "Clips waiting for a worker.", [("", Double(s.queueDepth))])
