@@ -2,14 +2,22 @@ import XCTest
 @testable import Daemon
 
 final class OutgoingQueueGateTests: XCTestCase {
-    /// The free slots the gate sees (nil = disconnected), set by the test.
+    /// The free slots the gate sees (nil = disconnected), set by the test. Slots granted with
+    /// `grant` are seen by one poll only, as in the client, where woken publishers fill them;
+    /// a plain value would let a second poll wake more waiters than there was room for.
     private final class Room: @unchecked Sendable {
         private let lock = NSLock()
         private var value: Int? = 0
         var free: Int? {
-            get { lock.withLock { value } }
+            get {
+                lock.withLock {
+                    defer { if value != nil { value = 0 } }
+                    return value
+                }
+            }
             set { lock.withLock { value = newValue } }
         }
+        func grant(_ slots: Int) { free = slots }
     }
 
     private func waitUntil(_ condition: () -> Bool) async {
@@ -26,10 +34,9 @@ final class OutgoingQueueGateTests: XCTestCase {
         await waitUntil { gate.waiting == 5 }
         try? await Task.sleep(nanoseconds: 20_000_000)
         XCTAssertEqual(results.values, [], "no room, nobody woken")
-        room.free = 2
+        room.grant(2)
         await waitUntil { results.values.count == 2 }
         XCTAssertEqual(results.values, [true, true])
-        room.free = 0
         try? await Task.sleep(nanoseconds: 20_000_000)
         XCTAssertEqual(gate.waiting, 3)
         room.free = nil
